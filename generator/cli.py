@@ -1,0 +1,116 @@
+"""The `neurodeck` command: maps options to library calls, prints, and picks the exit code.
+
+Exit codes: 0 success, 1 invalid content (or a failed write), 2 usage error.
+Heavy modules are imported inside commands so that --help and --version stay fast.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+EPILOG = """\b
+Examples:
+  neurodeck validate                      check every manifest in decks/
+  neurodeck build                         build every deck into dist/
+  neurodeck build decks/intimacy.yaml --out release/
+  neurodeck build --locked --format json  CI: fail if the lock is stale
+"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("neurodeck")
+    except PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+manifests_argument = click.argument(
+    "manifests", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="Report format on stdout; json is for CI.")
+
+
+def _manifests(given: tuple[Path, ...]) -> list[Path]:
+    if given:
+        return list(given)
+    found = sorted(Path("decks").glob("*.yaml"))
+    if not found:
+        raise click.UsageError("no manifests given and none found in decks/*.yaml")
+    return found
+
+
+def _print_problems(problems) -> None:
+    for problem in sorted(problems, key=lambda p: (p.location, p.message)):
+        click.echo(problem.format(), err=True)
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version=None, package_name="neurodeck", message="%(prog)s %(version)s")
+def main() -> None:
+    """Compile YAML flashcards into Anki decks that update in place."""
+
+
+@main.command(epilog=EPILOG)
+@manifests_argument
+@format_option
+def validate(manifests: tuple[Path, ...], fmt: str) -> None:
+    """Check cards and manifests without writing anything."""
+    from .build import compile_deck
+
+    results = [compile_deck(m) for m in _manifests(manifests)]
+    problems = [p for r in results for p in r.problems]
+    _print_problems(problems)
+    if fmt == "json":
+        click.echo(json.dumps({"ok": all(r.ok for r in results),
+                               "decks": [_deck_json(r) for r in results]}, indent=2, sort_keys=True))
+    elif all(r.ok for r in results):
+        for r in results:
+            s = r.summary()
+            click.echo(f"{s['deck']}: {s['notes']} notes, {s['cards']} cards: ok")
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+@main.command(epilog=EPILOG)
+@manifests_argument
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Folder the packages are written to.")
+@click.option("--locked", is_flag=True, help="Fail, writing nothing, if a lock file is missing or would change.")
+@format_option
+def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, fmt: str) -> None:
+    """Validate, then build each manifest's deck into an .apkg and update its lock."""
+    from .build import build as build_deck
+
+    results = [build_deck(m, out_dir, locked=locked) for m in _manifests(manifests)]
+    _print_problems([p for r in results for p in r.problems])
+    if fmt == "json":
+        click.echo(json.dumps({"ok": all(r.ok for r in results), "decks": [
+            dict(_deck_json(r.compiled), output=str(r.output) if r.output else None, size=r.size,
+                 sha256=r.sha256 or None, lock_written=r.lock_written)
+            for r in results]}, indent=2, sort_keys=True))
+    else:
+        for r in results:
+            if r.output is not None:
+                _print_summary(r)
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _deck_json(compiled) -> dict:
+    summary = compiled.summary()
+    return dict(summary, manifest=str(compiled.manifest_path), ok=compiled.ok,
+                problems=[p.to_json() for p in compiled.problems])
+
+
+def _print_summary(result) -> None:
+    s = result.compiled.summary()
+    changes = f"{len(s['new'])} new, {len(s['changed'])} changed, {len(s['removed'])} removed"
+    click.echo(f"{s['deck']}: {s['notes']} notes, {s['cards']} cards ({changes})")
+    for subtopic, count in sorted(s["subtopics"].items()):
+        click.echo(f"  {subtopic:<32} {count:>5} notes")
+    click.echo(f"  -> {result.output}  {result.size:,} bytes  sha256 {result.sha256}")
+    if result.lock_written:
+        click.echo(f"  lock updated: {result.compiled.manifest.lock_path}")

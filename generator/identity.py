@@ -1,0 +1,141 @@
+"""Identity across releases: note GUIDs, the lock file and the policy for `mod` times.
+
+Anki updates a note on import only when the package's `mod` is strictly newer than the one in
+the student's collection, so every note keeps the `mod` it was given until its content changes.
+The lock remembers those times between builds.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import genanki
+
+from .model import Location, Problem
+
+LOCK_FORMAT = 1
+
+
+def note_guid(namespace: str, card_id: str) -> str:
+    """The note's GUID. Never change this function: every student's cards would duplicate."""
+    return genanki.guid_for(namespace, card_id)
+
+
+def content_hash(parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    hash: str
+    mod: int
+    type: str
+
+
+@dataclass(frozen=True)
+class NoteTypeEntry:
+    hash: str
+    mod: int
+    schema: str
+
+
+@dataclass
+class Lock:
+    """What was released: per card id its content hash, note type and `mod`."""
+
+    namespace: str
+    notes: dict[str, Entry] = field(default_factory=dict)
+    notetypes: dict[str, NoteTypeEntry] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+
+    def dumps(self) -> str:
+        """JSON with sorted keys and one note per line, so it diffs and merges well."""
+        def block(items: dict) -> str:
+            lines = [f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True, ensure_ascii=False)}"
+                     for k, v in sorted(items.items())]
+            return "{\n" + ",\n".join(lines) + ("\n  }" if lines else "}")
+
+        removed = ",\n".join(f"    {json.dumps(r)}" for r in sorted(self.removed))
+        return (
+            "{\n"
+            f'  "format": {LOCK_FORMAT},\n'
+            f'  "namespace": {json.dumps(self.namespace)},\n'
+            f'  "notes": {block({k: vars(v) for k, v in self.notes.items()})},\n'
+            f'  "notetypes": {block({k: vars(v) for k, v in self.notetypes.items()})},\n'
+            f'  "removed": [' + (f"\n{removed}\n  ]" if removed else "]") + "\n"
+            "}\n"
+        )
+
+
+def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
+    """Read a lock file; a missing lock is None without a problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, []
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(Location(shown), f"cannot read lock file: {exc}")]
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, [Problem(Location(shown, exc.lineno, exc.colno), f"lock file is not valid JSON: {exc.msg}",
+                              "resolve merge conflicts in the lock, or restore it from git")]
+    try:
+        if data.get("format") != LOCK_FORMAT:
+            raise ValueError(f"unknown lock format {data.get('format')!r}")
+        return Lock(
+            namespace=str(data["namespace"]),
+            notes={str(k): Entry(str(v["hash"]), int(v["mod"]), str(v["type"])) for k, v in data["notes"].items()},
+            notetypes={str(k): NoteTypeEntry(str(v["hash"]), int(v["mod"]), str(v["schema"]))
+                       for k, v in data["notetypes"].items()},
+            removed=[str(r) for r in data["removed"]],
+        ), []
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        return None, [Problem(Location(shown), f"lock file has an unexpected structure ({exc})",
+                              "restore it from git; never edit mod times by hand")]
+
+
+def build_time() -> int:
+    """Now, or SOURCE_DATE_EPOCH when set, never later than the real clock."""
+    real = int(time.time())
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return min(int(epoch), real)
+    return real
+
+
+def _next_mod(previous: int | None, now: int) -> int:
+    # Strictly newer than what students have, or Anki would skip the update.
+    return now if previous is None else max(now, previous + 1)
+
+
+def next_lock(old: Lock | None, namespace: str, notes: dict[str, tuple[str, str]],
+              notetypes: dict[str, tuple[str, str]], now: int) -> Lock:
+    """The lock after this build.
+
+    notes maps card id -> (content hash, type); notetypes maps kind -> (hash, schema hash).
+    Unchanged entries keep their `mod`; changed and new ones get `now`.
+    """
+    old = old or Lock(namespace)
+    lock = Lock(namespace)
+    for card_id, (digest, kind) in notes.items():
+        before = old.notes.get(card_id)
+        if before is not None and before.hash == digest and before.type == kind:
+            lock.notes[card_id] = before
+        else:
+            lock.notes[card_id] = Entry(digest, _next_mod(before.mod if before else None, now), kind)
+    for kind, (digest, schema) in notetypes.items():
+        before_nt = old.notetypes.get(kind)
+        if before_nt is not None and before_nt.hash == digest:
+            lock.notetypes[kind] = before_nt
+        else:
+            lock.notetypes[kind] = NoteTypeEntry(digest, _next_mod(before_nt.mod if before_nt else None, now), schema)
+    for kind, entry in old.notetypes.items():
+        lock.notetypes.setdefault(kind, entry)  # a type unused today keeps its history
+    gone = set(old.removed) | (set(old.notes) - set(notes))
+    lock.removed = sorted(gone - set(notes))
+    return lock

@@ -1,0 +1,81 @@
+"""Images referenced by cards: resolved inside the project, checked by content, named by hash.
+
+A content-hashed name means a changed image gets a new name, so Anki never keeps a stale copy
+under the old one, and an unchanged image is never re-sent.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Location, Problem
+
+MAX_MEDIA_BYTES = 50 * 1024 * 1024
+
+# What Anki's web view displays, recognised by the file's first bytes. SVG is refused: it can
+# carry scripts and remote references.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"GIF87a", ".gif"),
+    (b"GIF89a", ".gif"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """The extension matching the image's content, or None if it is not an accepted image."""
+    for magic, ext in _SIGNATURES:
+        if data.startswith(magic):
+            return ext
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return None
+
+
+@dataclass
+class MediaStore:
+    """Collects the images of one deck: package name -> bytes."""
+
+    root: Path
+    files: dict[str, bytes] = field(default_factory=dict)
+    _by_path: dict[Path, str] = field(default_factory=dict)
+
+    def resolver(self, card_file: Path):
+        """A resolver for references written in `card_file` (see render.MediaResolver)."""
+        base = card_file.parent
+
+        def resolve(reference: str, location: Location) -> str | Problem:
+            return self.add(base / reference, reference, location)
+
+        return resolve
+
+    def add(self, path: Path, reference: str, location: Location) -> str | Problem:
+        try:
+            real = path.resolve()
+            if not real.is_relative_to(self.root.resolve()):
+                return Problem(location, f"image '{reference}' is outside the project",
+                               "keep images inside the project folder (links out are not followed)")
+            if real in self._by_path:
+                return self._by_path[real]
+            if not real.is_file():
+                return Problem(location, f"image '{reference}' not found",
+                               f"paths are relative to the card file; looked for {path}")
+            if real.stat().st_size > MAX_MEDIA_BYTES:
+                return Problem(location, f"image '{reference}' is larger than {MAX_MEDIA_BYTES} bytes")
+            data = real.read_bytes()
+        except OSError as exc:
+            return Problem(location, f"cannot read image '{reference}': {exc.strerror or exc}")
+        ext = sniff(data)
+        if ext is None:
+            return Problem(location, f"'{reference}' is not a PNG, JPEG, GIF or WebP image",
+                           "the file's content is checked, not only its extension; SVG is not accepted")
+        stem = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "image"
+        name = f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
+        self.files[name] = data
+        self._by_path[real] = name
+        return name
+
+    def digest(self, name: str) -> str:
+        return hashlib.sha256(self.files[name]).hexdigest()

@@ -1,0 +1,104 @@
+"""Plain data shared by every stage: locations, problems and the loaded cards and manifests."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a source file; line and column count from 1."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.path}:{self.line}:{self.column}"
+        return self.path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the input, with where it is and how to fix it."""
+
+    location: Location
+    message: str
+    hint: str | None = None
+    severity: str = "error"
+
+    def format(self) -> str:
+        text = f"{self.location}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.location.path,
+            "line": self.location.line,
+            "column": self.location.column,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def has_errors(problems: list[Problem]) -> bool:
+    return any(p.severity == "error" for p in problems)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string as the author wrote it, with where it was written."""
+
+    value: str
+    location: Location
+
+
+CARD_TYPES = ("basic", "reversed", "cloze", "type-in")
+
+
+@dataclass
+class Card:
+    """One card as written in a card file (before rendering)."""
+
+    id: Text
+    type: str
+    location: Location
+    subtopic: str
+    file_path: Path
+    question: Text | None = None
+    answer: Text | None = None
+    text: Text | None = None
+    extra: Text | None = None
+    source: Text | None = None
+    tags: list[Text] = field(default_factory=list)
+
+
+@dataclass
+class CardFile:
+    path: Path
+    subtopic: Text
+    tags: list[Text]
+    cards: list[Card]
+
+
+@dataclass
+class Manifest:
+    """A deck manifest: which card files make which deck."""
+
+    path: Path
+    root: Path
+    name: str
+    namespace: str
+    tag: str
+    description: str
+    cards: list[Text]
+    output: str
+    location: Location
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_suffix(".lock")

@@ -1,0 +1,112 @@
+"""Markdown field text -> the HTML Anki stores: maths and cloze markers protected, HTML allow-listed.
+
+CommonMark would eat the backslashes of MathJax delimiters and may split cloze markers, so both
+are swapped for private-use placeholders before rendering and put back after sanitising.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import unquote
+
+import cmarkgfm
+import nh3
+
+from .model import Location, Problem, Text
+
+ALLOWED_TAGS = {
+    "b", "i", "u", "em", "strong", "sub", "sup", "br", "p", "ul", "ol", "li", "code", "pre",
+    "blockquote", "img", "a", "hr", "h3", "h4", "h5", "h6", "del", "s", "table", "thead",
+    "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {"img": {"src", "alt", "title"}, "a": {"href", "title"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+_OPTIONS = cmarkgfm.Options.CMARK_OPT_UNSAFE  # raw HTML reaches nh3, which decides
+_PLACEHOLDERS = re.compile("[\ue000-\ue00f]")
+_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_MATH_TOKEN = re.compile("\ue000(\\d+)\ue001")
+CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::((?:(?!\}\}).)*?))?\}\}", re.DOTALL)
+_CLOZE_OPEN, _CLOZE_HINT, _CLOZE_CLOSE = "\ue002", "\ue003", "\ue004"
+_HAS_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*:|//|/|\\)")
+
+# Resolves a local image reference (as written, relative to the card file) to the name it is
+# stored under in the package, or returns a Problem.
+MediaResolver = Callable[[str, Location], "str | Problem"]
+
+
+@dataclass
+class Rendered:
+    html: str
+    media: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) -> Rendered:
+    """Render one Markdown field to sanitised HTML, collecting the media it references."""
+    source = _PLACEHOLDERS.sub("", text.value)
+    maths: list[str] = []
+
+    def keep_math(match: re.Match) -> str:
+        maths.append(match.group(0))
+        return f"\ue000{len(maths) - 1}\ue001"
+
+    source = _MATH.sub(keep_math, source)
+    if cloze:
+        source = CLOZE.sub(_protect_cloze, source)
+    body = cmarkgfm.markdown_to_html(source, options=_OPTIONS)
+    result = Rendered("")
+
+    def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+        if tag != "img" or attribute != "src":
+            return value
+        if _HAS_SCHEME.match(value):
+            result.problems.append(Problem(text.location, f"image '{value}' is not a file in the project",
+                                           "remote images and absolute paths are not allowed; "
+                                           "put the image beside the cards and use a relative path"))
+            return None
+        resolved = resolve_media(unquote(value), text.location)
+        if isinstance(resolved, Problem):
+            result.problems.append(resolved)
+            return None
+        result.media.append(resolved)
+        return resolved
+
+    body = nh3.clean(
+        body, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
+        attribute_filter=filter_attribute, strip_comments=True,
+    )
+    body = _unwrap_single_paragraph(body.strip())
+    body = body.replace(_CLOZE_OPEN, "{{c").replace(_CLOZE_HINT, "::").replace(_CLOZE_CLOSE, "}}")
+    result.html = _MATH_TOKEN.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), body)
+    return result
+
+
+def _protect_cloze(match: re.Match) -> str:
+    number, content, hint = match.group(1), match.group(2), match.group(3)
+    out = f"{_CLOZE_OPEN}{number}{_CLOZE_HINT}{content}"
+    if hint is not None:
+        out += _CLOZE_HINT + hint
+    return out + _CLOZE_CLOSE
+
+
+def _unwrap_single_paragraph(body: str) -> str:
+    # A one-paragraph field reads better on a card without the paragraph's margins.
+    if body.startswith("<p>") and body.endswith("</p>") and body.count("<p>") == 1:
+        return body[3:-4]
+    return body
+
+
+def cloze_numbers(text: str) -> list[int]:
+    """The distinct deletion numbers in cloze text, ascending."""
+    return sorted({int(n) for n in re.findall(r"\{\{c(\d+)::", text)})
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(body: str) -> str:
+    """HTML -> text, as Anki's sort field and checksum see it."""
+    return html.unescape(_TAG.sub(" ", body)).strip()

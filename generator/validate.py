@@ -1,0 +1,72 @@
+"""Rules over loaded cards that go beyond shape: identity, cloze deletions, tags, the lock."""
+from __future__ import annotations
+
+import re
+
+from .identity import Lock
+from .load import shown_path
+from .model import Card, Location, Problem, Text
+from .render import cloze_numbers
+
+_ID = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
+_TAG = re.compile(r"[\w-]+(?:::[\w-]+)*")
+
+
+def check_cards(cards: list[Card]) -> list[Problem]:
+    """Problems of single cards, and ids used twice (naming both places)."""
+    problems: list[Problem] = []
+    seen: dict[str, Card] = {}
+    for card in cards:
+        card_id = card.id.value
+        if not _ID.fullmatch(card_id):
+            problems.append(Problem(card.id.location, f"card id '{card_id}' is not a lowercase slug",
+                                    "use lowercase letters, digits and hyphens, e.g. oxytocin-synthesis-site"))
+        first = seen.setdefault(card_id, card)
+        if first is not card:
+            problems.append(Problem(card.id.location, f"duplicate card id '{card_id}', first used at {first.id.location}",
+                                    "ids are unique across the project; give this card its own id"))
+        if card.type == "cloze" and card.text is not None and not cloze_numbers(card.text.value):
+            problems.append(Problem(card.text.location, "cloze card has no deletion",
+                                    "mark what to hide as {{c1::text}} (optionally {{c1::text::hint}})"))
+        problems.extend(check_tags(card.tags))
+    return problems
+
+
+def check_tags(tags: list[Text]) -> list[Problem]:
+    problems = []
+    for tag in tags:
+        if not _TAG.fullmatch(tag.value):
+            hint = "use hyphens instead of spaces" if " " in tag.value.strip() else \
+                "use letters, digits, '-' and '_' ('::' nests tags)"
+            problems.append(Problem(tag.location, f"tag '{tag.value}' is not a valid tag", hint))
+    return problems
+
+
+def check_against_lock(cards: list[Card], lock: Lock | None, lock_shown: str) -> list[Problem]:
+    """Changes that can never reach students who already imported a release."""
+    if lock is None:
+        return []
+    problems = []
+    removed = set(lock.removed)
+    for card in cards:
+        card_id = card.id.value
+        entry = lock.notes.get(card_id)
+        if entry is not None and entry.type != card.type:
+            problems.append(Problem(
+                card.location, f"card '{card_id}' changed type from {entry.type} to {card.type}",
+                "Anki cannot change a released note's type in students' collections; "
+                "give the card a new id (the old one is then retired)"))
+        if card_id in removed:
+            problems.append(Problem(
+                card.id.location, f"card id '{card_id}' was removed in an earlier release",
+                f"students still have the old card; use a new id, or delete '{card_id}' from "
+                f"'removed' in {lock_shown} if you mean to bring the same card back"))
+    return problems
+
+
+def check_lock_namespace(lock: Lock | None, namespace: str, lock_path) -> list[Problem]:
+    if lock is not None and lock.namespace != namespace:
+        return [Problem(Location(shown_path(lock_path)),
+                        f"lock was made for namespace '{lock.namespace}', the manifest says '{namespace}'",
+                        "the namespace is the deck's identity: changing it duplicates every student's cards")]
+    return []

@@ -1,0 +1,175 @@
+"""Read YAML into located values, keeping every scalar as the text its author wrote.
+
+PyYAML's loaders turn `no` into False and `3.10` into 3.1, silently keep the last of two
+duplicate keys and can construct arbitrary Python objects from tags. We only *compose* the
+document into nodes (never construct) and walk them ourselves.
+"""
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import yaml
+
+from .model import Location, Problem
+
+try:
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml is optional
+    _Loader = yaml.SafeLoader
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_NODES = 5_000_000
+MAX_DEPTH = 64
+
+_STANDARD = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_STANDARD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+NULL_TAG = _STANDARD + "null"
+
+
+@dataclass
+class YScalar:
+    text: str | None  # None for an explicit or implicit null
+    location: Location
+
+
+@dataclass
+class YSeq:
+    items: list["YValue"]
+    location: Location
+
+
+@dataclass
+class YMap:
+    items: dict[str, tuple[Location, "YValue"]]
+    location: Location
+
+
+YValue = Union[YScalar, YSeq, YMap]
+
+
+def describe(value: YValue) -> str:
+    if isinstance(value, YMap):
+        return "a mapping"
+    if isinstance(value, YSeq):
+        return "a list"
+    return "nothing" if value.text is None else "text"
+
+
+class _TooLarge(Exception):
+    def __init__(self, location: Location, message: str):
+        self.location, self.message = location, message
+
+
+class _Walker:
+    def __init__(self, path: str):
+        self.path = path
+        self.count = 0
+        self.problems: list[Problem] = []
+
+    def loc(self, node: yaml.Node) -> Location:
+        mark = node.start_mark
+        return Location(self.path, mark.line + 1, mark.column + 1)
+
+    def walk(self, node: yaml.Node, depth: int = 0) -> YValue:
+        self.count += 1
+        # Aliases share nodes, so a "billion laughs" document is small to parse but huge to walk.
+        if self.count > MAX_NODES:
+            raise _TooLarge(self.loc(node), "document expands to too many values (aliases?)")
+        if depth > MAX_DEPTH:
+            raise _TooLarge(self.loc(node), f"document is nested more than {MAX_DEPTH} levels deep")
+        loc = self.loc(node)
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                self.problems.append(Problem(loc, f"YAML tag {_short(node.tag)} is not allowed",
+                                             "remove the tag; values are plain text"))
+                return YScalar(node.value, loc)
+            if node.tag == NULL_TAG:
+                return YScalar(None, loc)
+            return YScalar(node.value, loc)
+        if node.tag not in (_STANDARD + "seq", _STANDARD + "map"):
+            self.problems.append(Problem(loc, f"YAML tag {_short(node.tag)} is not allowed",
+                                         "remove the tag"))
+        if isinstance(node, yaml.SequenceNode):
+            return YSeq([self.walk(item, depth + 1) for item in node.value], loc)
+        items: dict[str, tuple[Location, YValue]] = {}
+        for key_node, value_node in node.value:
+            key_loc = self.loc(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(Problem(key_loc, "a key must be plain text"))
+                continue
+            key = key_node.value
+            if key in items:
+                first = items[key][0]
+                self.problems.append(Problem(
+                    key_loc, f"duplicate key '{key}' (first at line {first.line})",
+                    "YAML would silently keep only the last one; remove or rename one of them"))
+                continue
+            items[key] = (key_loc, self.walk(value_node, depth + 1))
+        return YMap(items, loc)
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_STANDARD):] if tag.startswith(_STANDARD) else tag
+
+
+def read_text(path: Path, shown: str) -> tuple[str | None, list[Problem]]:
+    """Read a UTF-8 text file; problems instead of exceptions for anything unreadable."""
+    try:
+        if path.is_dir():
+            return None, [Problem(Location(shown), "is a folder, not a file")]
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [Problem(Location(shown), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(Location(shown), f"cannot read file: {exc.strerror or exc}")]
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, [Problem(Location(shown, line, column), "file is not valid UTF-8 text",
+                              "save the file with UTF-8 encoding")]
+
+
+def parse(text: str, shown: str) -> tuple[YValue | None, list[Problem]]:
+    """Parse one YAML document into located values."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # node trees are acyclic; the collector only rescans them
+    try:
+        try:
+            node = yaml.compose(text, Loader=_Loader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+            message = exc.problem or exc.context or "invalid YAML"
+            return None, [Problem(loc, f"YAML syntax error: {message}", _syntax_hint(message))]
+        except yaml.YAMLError as exc:
+            return None, [Problem(Location(shown), f"YAML error: {exc}")]
+        except RecursionError:
+            return None, [Problem(Location(shown), "document is nested too deeply")]
+        if node is None:
+            return None, [Problem(Location(shown, 1, 1), "file is empty")]
+        walker = _Walker(shown)
+        try:
+            value = walker.walk(node)
+        except _TooLarge as exc:
+            return None, [Problem(exc.location, exc.message)]
+        return value, walker.problems
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _syntax_hint(message: str) -> str | None:
+    if "tab" in message:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in message:
+        return "put text containing ': ' in double quotes"
+    if "found character" in message or "expected <block end>" in message:
+        return "check the indentation, and quote text that starts with a special character"
+    return None
