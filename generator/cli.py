@@ -50,7 +50,7 @@ def _print_problems(problems) -> None:
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(version=None, package_name="neurodeck", message="%(prog)s %(version)s")
+@click.version_option(package_name="neurodeck", prog_name="neurodeck", message="%(prog)s %(version)s")
 def main() -> None:
     """Compile YAML flashcards into Anki decks that update in place."""
 

@@ -147,7 +147,8 @@ def parse(text: str, shown: str) -> tuple[YValue | None, list[Problem]]:
             mark = exc.problem_mark or exc.context_mark
             loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
             message = exc.problem or exc.context or "invalid YAML"
-            return None, [Problem(loc, f"YAML syntax error: {message}", _syntax_hint(message))]
+            line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+            return None, [Problem(loc, f"YAML syntax error: {message}", _syntax_hint(message, line))]
         except yaml.YAMLError as exc:
             return None, [Problem(Location(shown), f"YAML error: {exc}")]
         except RecursionError:
@@ -165,8 +166,8 @@ def parse(text: str, shown: str) -> tuple[YValue | None, list[Problem]]:
             gc.enable()
 
 
-def _syntax_hint(message: str) -> str | None:
-    if "tab" in message:
+def _syntax_hint(message: str, line: str) -> str | None:
+    if "tab" in message or line[: len(line) - len(line.lstrip())].count("\t"):
         return "indent with spaces, not tabs"
     if "mapping values are not allowed" in message:
         return "put text containing ': ' in double quotes"

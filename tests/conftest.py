@@ -1,0 +1,126 @@
+"""Shared fixtures: a small card project in a temporary folder, and real-Anki helpers."""
+from __future__ import annotations
+
+import base64
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+# A 1x1 PNG; real image bytes so the content check accepts it.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+MANIFEST = """\
+name: Test Deck
+namespace: test-deck
+tag: td
+description: A *small* deck for tests.
+cards: [cards/*.yaml]
+output: test-deck.apkg
+"""
+
+CARDS_A = """\
+subtopic: Mirror Neurons
+tags: [motor-system]
+cards:
+  - id: mn-discovery
+    question: Where were mirror neurons first recorded?
+    answer: In area **F5** of the macaque ventral premotor cortex.
+    extra: Single-unit recordings.
+    source: di Pellegrino et al. 1992, Exp Brain Res 91:176
+    tags: [macaque]
+  - id: mn-f5-cloze
+    type: cloze
+    text: "Mirror neurons were first recorded in area {{c1::F5::a premotor area}} of the {{c2::macaque}}."
+    source: Rizzolatti & Craighero 2004
+  - id: mn-term
+    type: reversed
+    question: Mirror neuron
+    answer: A neuron that fires both when acting and when watching the same action.
+    source: Rizzolatti & Craighero 2004
+"""
+
+CARDS_B = """\
+subtopic: Neuropeptides
+cards:
+  - id: ot-site
+    type: type-in
+    question: Which hypothalamic nucleus besides the paraventricular nucleus makes oxytocin?
+    answer: Supraoptic nucleus
+    source: Kandel et al. 2021
+  - id: ot-image
+    question: "Which region is shown? ![insula](media/insula.png)"
+    answer: no
+    extra: "Maths: \\\\(x_1 < y\\\\) stays."
+    source: "3.10"
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A small project (5 notes of every type, one image) as the working folder."""
+    root = tmp_path / "proj"
+    write(root / "decks" / "test-deck.yaml", MANIFEST)
+    write(root / "cards" / "a.yaml", CARDS_A)
+    write(root / "cards" / "b.yaml", CARDS_B)
+    (root / "cards" / "media").mkdir()
+    (root / "cards" / "media" / "insula.png").write_bytes(PNG)
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def bundled(tmp_path, monkeypatch) -> Path:
+    """A temporary copy of the bundled project, so tests never touch the committed lock."""
+    root = tmp_path / "bundled"
+    for name in ("cards", "decks"):
+        shutil.copytree(REPO / name, root / name)
+    monkeypatch.chdir(root)
+    return root
+
+
+# ---- real Anki -------------------------------------------------------------------------------
+
+@pytest.fixture
+def collection(tmp_path):
+    from anki.collection import Collection
+
+    (tmp_path / "student").mkdir()
+    col = Collection(str(tmp_path / "student" / "collection.anki2"))
+    yield col
+    col.close()
+
+
+def import_package(col, path: Path):
+    """Import as the desktop dialog does by default; returns the import log."""
+    from anki.collection import ImportAnkiPackageRequest
+
+    options = col._backend.get_import_anki_package_presets()
+    response = col.import_anki_package(ImportAnkiPackageRequest(package_path=str(path), options=options))
+    col.models._clear_cache()  # the importer does not refresh the Python-side cache
+    return response.log
+
+
+def study_all(col) -> int:
+    """Answer every card once through the scheduler, as the desktop reviewer does."""
+    from anki.scheduler.v3 import CardAnswer
+
+    answered = 0
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        card.start_timer()
+        states = col._backend.get_scheduling_states(card.id)
+        col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.EASY))
+        answered += 1
+    return answered

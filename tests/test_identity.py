@@ -1,0 +1,58 @@
+"""GUIDs, note type ids, the lock format and the mod-time policy."""
+from __future__ import annotations
+
+import json
+
+from generator.identity import Entry, Lock, NoteTypeEntry, build_time, next_lock, note_guid, read_lock
+from generator.model import Location
+
+
+def test_guid_is_pinned():
+    # Changing this value would duplicate every card in every student's collection.
+    assert note_guid("neurodeck-intimacy", "oxytocin-synthesis-site") == "rS[DTClGj%"
+    assert note_guid("neurodeck-intimacy", "oxytocin-synthesis-site") != note_guid("other", "oxytocin-synthesis-site")
+
+
+def test_unchanged_notes_keep_their_mod_and_changed_ones_get_now():
+    old = Lock("ns", notes={"a": Entry("h1", 100, "basic"), "b": Entry("h2", 100, "basic"),
+                            "gone": Entry("h3", 100, "cloze")})
+    lock = next_lock(old, "ns", {"a": ("h1", "basic"), "b": ("h2-edited", "basic"), "c": ("h4", "cloze")},
+                     {"basic": ("nt", "schema")}, now=500)
+    assert lock.notes["a"].mod == 100
+    assert lock.notes["b"] == Entry("h2-edited", 500, "basic")
+    assert lock.notes["c"] == Entry("h4", 500, "cloze")
+    assert lock.removed == ["gone"]
+    assert lock.notetypes["basic"] == NoteTypeEntry("nt", 500, "schema")
+
+
+def test_a_changed_note_is_always_strictly_newer_than_recorded():
+    old = Lock("ns", notes={"a": Entry("h1", 900, "basic")})
+    assert next_lock(old, "ns", {"a": ("h2", "basic")}, {}, now=800).notes["a"].mod == 901
+
+
+def test_lock_has_one_note_per_line_sorted_and_round_trips(tmp_path):
+    lock = Lock("ns", notes={"b": Entry("h", 2, "basic"), "a": Entry("g", 1, "cloze")},
+                notetypes={"basic": NoteTypeEntry("x", 3, "s")}, removed=["z", "y"])
+    text = lock.dumps()
+    lines = text.splitlines()
+    assert lines[4] == '    "a": {"hash": "g", "mod": 1, "type": "cloze"},'
+    assert lines[5] == '    "b": {"hash": "h", "mod": 2, "type": "basic"}'
+    assert json.loads(text)["removed"] == ["y", "z"]
+    path = tmp_path / "d.lock"
+    path.write_text(text)
+    again, problems = read_lock(path, "d.lock")
+    assert problems == [] and again.dumps() == text
+
+
+def test_corrupt_lock_is_a_located_problem(tmp_path):
+    path = tmp_path / "d.lock"
+    path.write_text('{\n<<<<<<< HEAD\n')
+    lock, problems = read_lock(path, "d.lock")
+    assert lock is None and problems[0].location == Location("d.lock", 2, 1)
+
+
+def test_source_date_epoch_is_used_but_never_in_the_future(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1600000000")
+    assert build_time() == 1600000000
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "99999999999")
+    assert build_time() < 99999999999

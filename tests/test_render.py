@@ -1,0 +1,84 @@
+"""Markdown rendering and the HTML allow-list (no Anki, no Click)."""
+from __future__ import annotations
+
+import pytest
+
+from generator.model import Location, Problem, Text
+from generator.render import cloze_numbers, render_field
+
+
+def no_media(reference, location):
+    return Problem(location, f"unexpected media {reference}")
+
+
+def html(text: str, cloze: bool = False) -> str:
+    out = render_field(Text(text, Location("x.yaml", 1, 1)), no_media, cloze=cloze)
+    assert out.problems == []
+    return out.html
+
+
+def test_markdown_renders_and_single_paragraph_is_unwrapped():
+    assert html("Area **F5** of the *macaque*") == "Area <strong>F5</strong> of the <em>macaque</em>"
+    assert html("one\n\ntwo") == "<p>one</p>\n<p>two</p>"
+    assert html("- a\n- b") == "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
+
+
+def test_maths_survives_commonmark_escapes():
+    assert html(r"Inline \(a_1 < b^*\) and \[x*y*z\]") == r"Inline \(a_1 &lt; b^*\) and \[x*y*z\]"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("In {{c1::F5::a premotor area}}.", "In {{c1::F5::a premotor area}}."),
+    ("{{c1::**bold** answer}} and {{c2::x_1_}}", "{{c1::<strong>bold</strong> answer}} and {{c2::x_1_}}"),
+    (r"{{c1::\(x^2\)}}", r"{{c1::\(x^2\)}}"),
+])
+def test_cloze_markers_survive(text, expected):
+    assert html(text, cloze=True) == expected
+
+
+def test_cloze_numbers():
+    assert cloze_numbers("{{c2::a}} {{c1::b}} {{c2::c::hint}}") == [1, 2]
+
+
+@pytest.mark.parametrize("dirty", [
+    "<script>alert(1)</script>safe",
+    '<b onclick="alert(1)">safe</b>',
+    '<a href="javascript:alert(1)">safe</a>',
+    '<iframe src="https://evil.example"></iframe>safe',
+    '<object data="x.swf"></object>safe',
+    "<style>body{background:url(https://t.example/p.gif)}</style>safe",
+    '<span style="background:url(https://t.example/p.gif)">safe</span>',
+])
+def test_dangerous_html_is_removed(dirty):
+    out = html(dirty)
+    assert "safe" in out
+    for bad in ("<script", "onclick", "javascript:", "<iframe", "<object", "<style", "url(", "alert"):
+        assert bad not in out, out
+
+
+def test_formatting_tags_are_kept():
+    assert html("H<sub>2</sub>O, x<sup>2</sup>, <u>u</u>, <i>i</i>, a<br>b") == \
+        "H<sub>2</sub>O, x<sup>2</sup>, <u>u</u>, <i>i</i>, a<br>b"
+
+
+def test_remote_images_are_problems_and_removed():
+    for text in ("![x](https://t.example/p.gif)", '<img src="http://t.example/p.gif">', "![x](/etc/passwd)"):
+        out = render_field(Text(text, Location("x.yaml", 3, 7)), no_media)
+        assert "t.example" not in out.html and "passwd" not in out.html
+        assert [p.location for p in out.problems] == [Location("x.yaml", 3, 7)]
+
+
+def test_local_images_are_renamed_by_the_resolver():
+    seen = []
+
+    def resolve(reference, location):
+        seen.append(reference)
+        return "insula-0123.png"
+
+    out = render_field(Text("![The insula](media/my%20insula.png)", Location("x", 1, 1)), resolve)
+    assert out.html == '<img src="insula-0123.png" alt="The insula">'
+    assert seen == ["media/my insula.png"] and out.media == ["insula-0123.png"]
+
+
+def test_braces_in_basic_text_are_plain_text():
+    assert html("{{Front}} and {{c1::x}}") == "{{Front}} and {{c1::x}}"
