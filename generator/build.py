@@ -44,6 +44,7 @@ class CompiledDeck:
     manifest: Manifest | None = None
     notes: list[RenderedNote] = field(default_factory=list)
     media: MediaStore | None = None
+    description: str = ""  # HTML
     old_lock: Lock | None = None
     lock: Lock | None = None
     problems: list[Problem] = field(default_factory=list)
@@ -103,6 +104,9 @@ def compile_deck(manifest_path: Path, now: int | None = None) -> CompiledDeck:
             note, problems = render_note(card, manifest, types[card.type], file_tags, result.media)
             result.problems += problems
             result.notes.append(note)
+    description = render_field(Text(manifest.description, manifest.location), result.media.resolver(manifest.path))
+    result.description = description.html
+    result.problems += description.problems
     if not result.ok:
         return result
     result.problems += _check_schemas(result, types)
@@ -195,10 +199,8 @@ def package_deck(compiled: CompiledDeck) -> bytes:
     """The .apkg bytes for a compiled deck (which must be ok)."""
     manifest, lock = compiled.manifest, compiled.lock
     assert manifest is not None and lock is not None and compiled.media is not None
-    resolve = compiled.media.resolver(manifest.path)
-    description = render_field(Text(manifest.description, manifest.location), resolve).html
     subdecks = sorted({n.deck for n in compiled.notes})
-    decks = [package.PackDeck(manifest.name, description)] + [package.PackDeck(d, "") for d in subdecks]
+    decks = [package.PackDeck(manifest.name, compiled.description)] + [package.PackDeck(d, "") for d in subdecks]
     notetypes = {}
     for note in compiled.notes:
         notetypes.setdefault(note.notetype, lock.notetypes[note.notetype.kind].mod)

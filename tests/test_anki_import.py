@@ -4,8 +4,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from generator import notetypes
 from generator.build import build
 from generator.identity import note_guid
@@ -172,8 +170,7 @@ def test_bundled_deck_imports_with_expected_counts(bundled, collection, tmp_path
         assert note["Source"].strip(), note["Id"]
 
 
-@pytest.mark.parametrize("kind", ["basic", "reversed", "cloze", "type-in"])
-def test_integrity_check_is_clean(project, collection, tmp_path, kind):
+def test_integrity_check_is_clean(project, collection, tmp_path):
     import_package(collection, build_ok(tmp_path / "out", T0))
     message, ok = collection.fix_integrity()
     assert ok
