@@ -5,8 +5,11 @@ Neither raises for bad content: problems come back as values.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
+import os
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,7 +198,7 @@ class BuildResult:
         return self.compiled.ok
 
 
-def package_deck(compiled: CompiledDeck) -> bytes:
+def package_deck(compiled: CompiledDeck, work_dir: Path | None = None) -> bytes:
     """The .apkg bytes for a compiled deck (which must be ok)."""
     manifest, lock = compiled.manifest, compiled.lock
     assert manifest is not None and lock is not None and compiled.media is not None
@@ -210,19 +213,27 @@ def package_deck(compiled: CompiledDeck) -> bytes:
                          mod=lock.notes[n.card.id.value].mod)
         for n in compiled.notes
     ]
-    collection = package.collection_bytes(manifest.namespace, decks, notetypes, notes)
+    prefix = package.temp_prefix(Path(manifest.output))
+    collection = package.collection_bytes(manifest.namespace, decks, notetypes, notes, work_dir, prefix)
     return package.package_bytes(collection, compiled.media.files)
 
 
 def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | None = None) -> BuildResult:
     """Compile one manifest and write its package and lock.
 
-    With `locked`, a missing or outdated lock is a problem and nothing is written.
+    With `locked`, a missing or outdated lock is a problem and nothing is written. Concurrent
+    builds of one manifest take turns; a failed or killed build leaves the previous package and
+    lock as they were, and the next build removes its temporary files.
     """
-    compiled = compile_deck(manifest_path, now)
-    result = BuildResult(compiled)
-    if not compiled.ok:
+    with package.exclusive(manifest_path):
+        result = BuildResult(compile_deck(manifest_path, now))
+        if result.ok:
+            _write(result, out_dir, locked)
         return result
+
+
+def _write(result: BuildResult, out_dir: Path, locked: bool) -> None:
+    compiled = result.compiled
     manifest = compiled.manifest
     lock_text = compiled.lock.dumps()
     lock_changed = compiled.old_lock is None or compiled.old_lock.dumps() != lock_text
@@ -231,18 +242,38 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
         compiled.problems.append(Problem(
             Location(shown_path(manifest.lock_path)), f"lock file {what} (--locked)",
             "run `neurodeck build` without --locked and commit the updated lock"))
-        return result
-    data = package_deck(compiled)
+        return
+    output = out_dir / manifest.output
+    temps: list[tuple[Path, Path]] = []
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        output = out_dir / manifest.output
-        package.write_atomic(output, data)
+        package.remove_stale(output)
+        package.remove_stale(manifest.lock_path)
+        data = package_deck(compiled, work_dir=out_dir)
+        temps.append((package.prepare(output, data), output))
         if lock_changed:
-            package.write_atomic(manifest.lock_path, lock_text.encode())
-            result.lock_written = True
-    except OSError as exc:
-        compiled.problems.append(Problem(Location(shown_path(Path(exc.filename or out_dir))),
-                                         f"cannot write: {exc.strerror or exc}"))
-        return result
+            temps.append((package.prepare(manifest.lock_path, lock_text.encode()), manifest.lock_path))
+        for tmp, target in temps:
+            package.commit(tmp, target)
+    except (OSError, sqlite3.Error) as exc:
+        for tmp, _ in temps:
+            package.discard(tmp)
+        compiled.problems.append(_write_problem(exc, out_dir))
+        return
     result.output, result.size, result.sha256 = output, len(data), hashlib.sha256(data).hexdigest()
-    return result
+    result.lock_written = lock_changed
+
+
+def _write_problem(exc: OSError | sqlite3.Error, out_dir: Path) -> Problem:
+    if isinstance(exc, sqlite3.Error):  # the scratch collection lives in the output folder
+        full = "full" in str(exc)
+        exc = OSError(errno.ENOSPC if full else errno.EIO, os.strerror(errno.ENOSPC) if full else str(exc))
+    where = Location(shown_path(Path(exc.filename)) if exc.filename else shown_path(out_dir))
+    hints = {
+        errno.ENOSPC: "the disk is full: free some space and build again",
+        errno.EDQUOT: "the disk quota is exhausted: free some space and build again",
+        errno.EROFS: "the file system is read-only: choose another --out folder, or make it writable",
+        errno.EACCES: "no permission to write here: choose another --out folder, or fix its permissions",
+        errno.EPERM: "no permission to write here: choose another --out folder, or fix its permissions",
+    }
+    return Problem(where, f"cannot write: {exc.strerror or exc}", hints.get(exc.errno),)

@@ -18,6 +18,7 @@ MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output")
 FILE_KEYS = ("subtopic", "tags", "cards")
 CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags")
 _TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
+MAX_FIELD_CHARS = 100_000  # far beyond any real card; keeps rendering and Anki's editor responsive
 
 
 def shown_path(path: Path) -> str:
@@ -64,6 +65,10 @@ class _Reader:
             if value.text is None or not value.text.strip():
                 if required:
                     self.error(loc, f"'{key}' is empty")
+                return None
+            if len(value.text) > MAX_FIELD_CHARS:
+                self.error(value.location, f"'{key}' is {len(value.text):,} characters long; the limit is "
+                           f"{MAX_FIELD_CHARS:,}", "split it into several cards, or move detail to 'extra'")
                 return None
             return Text(value.text, value.location)
         self.error(value.location, f"'{key}' must be text, not {describe(value)}",

@@ -10,9 +10,11 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,11 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from .notetypes import NoteType, stable_id
 from .render import plain_text
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks
+    fcntl = None
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 TEMP_PREFIX = ".neurodeck-"
@@ -51,9 +58,13 @@ def deck_id(namespace: str, name: str) -> int:
 
 
 def collection_bytes(namespace: str, decks: list[PackDeck], notetypes: dict[NoteType, int],
-                     notes: list[PackNote]) -> bytes:
-    """The collection.anki2 SQLite file for these notes (notes in study order)."""
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
+                     notes: list[PackNote], work_dir: Path | None = None, prefix: str = TEMP_PREFIX) -> bytes:
+    """The collection.anki2 SQLite file for these notes (notes in study order).
+
+    The scratch database lives in `work_dir` (the output folder) so that a killed build's
+    leftovers are found and removed by the next one.
+    """
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=work_dir) as tmp:
         db_path = os.path.join(tmp, "collection.anki2")
         conn = sqlite3.connect(db_path)
         try:
@@ -142,20 +153,66 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     zf.writestr(info, data, compresslevel=6)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename, so a reader or a crash never
-    sees a partial file and a failure leaves the previous file as it was."""
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+def temp_prefix(target: Path) -> str:
+    """The prefix of every temporary file or folder made while writing `target`."""
+    return f"{TEMP_PREFIX}{target.name}."
+
+
+def remove_stale(target: Path) -> None:
+    """Remove what an earlier, killed write of `target` left behind (call while holding the lock)."""
+    prefix = temp_prefix(target)
+    try:
+        leftovers = [p for p in target.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
+def prepare(target: Path, data: bytes) -> Path:
+    """Write `data` to a temporary file beside `target`, flushed to disk; `commit` renames it."""
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        discard(Path(tmp))
         raise
+    return Path(tmp)
+
+
+def commit(tmp: Path, target: Path) -> None:
+    """Atomically replace `target`: a reader or a crash sees the old file or the new one, never a part."""
+    os.replace(tmp, target)
+
+
+def discard(tmp: Path) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
+
+
+@contextmanager
+def exclusive(path: Path):
+    """Hold an exclusive lock on `path` (the manifest) so that concurrent builds of one deck take turns."""
+    try:
+        handle = open(path, "rb")
+    except OSError:
+        yield  # unreadable manifest: the build reports it and writes nothing
+        return
+    try:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # closing releases the lock

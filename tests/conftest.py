@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import shutil
 import textwrap
 from pathlib import Path
@@ -91,6 +92,47 @@ def bundled(tmp_path, monkeypatch) -> Path:
 
 
 # ---- real Anki -------------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def every_package_passes_ankis_checks(request, monkeypatch, tmp_path_factory):
+    """Every package a test writes is imported into a fresh collection and must pass Anki's own
+    integrity and media checks. Fuzz tests, which write thousands, check a sample themselves."""
+    from generator import package
+
+    if request.node.get_closest_marker("fuzz"):
+        yield
+        return
+
+    built: dict[str, bytes] = {}
+    commit = package.commit
+
+    def recording_commit(tmp, target):
+        if Path(target).suffix == ".apkg":
+            data = Path(tmp).read_bytes()
+            built.setdefault(hashlib.sha256(data).hexdigest(), data)
+        commit(tmp, target)
+
+    monkeypatch.setattr(package, "commit", recording_commit)
+    yield
+    for digest, data in built.items():
+        assert_passes_ankis_checks(data, tmp_path_factory.mktemp("integrity"))
+
+
+def assert_passes_ankis_checks(data: bytes, folder: Path) -> None:
+    from anki.collection import Collection
+
+    apkg = folder / "deck.apkg"
+    apkg.write_bytes(data)
+    col = Collection(str(folder / "collection.anki2"))
+    try:
+        log = import_package(col, apkg)
+        assert not log.conflicting
+        assert col.fix_integrity() == ("Database rebuilt and optimized.", True)
+        check = col.media.check()
+        assert list(check.missing) == [] and list(check.unused) == []
+    finally:
+        col.close()
+
 
 @pytest.fixture
 def collection(tmp_path):
