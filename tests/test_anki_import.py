@@ -176,3 +176,23 @@ def test_integrity_check_is_clean(project, collection, tmp_path):
     assert ok
     assert "Database rebuilt and optimized" in message
     assert message.count("\n") == 0, message
+
+
+def test_readme_table_matches_the_bundled_deck(bundled):
+    from generator.build import compile_deck
+    from conftest import REPO
+
+    compiled = compile_deck(Path("decks/neurobiology-of-intimacy.yaml"))
+    rows = {}
+    for line in (REPO / "README.md").read_text().splitlines():
+        cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[1].isdigit():
+            rows[cells[0]] = [int(c) for c in cells[1:]]
+    expected = {}
+    for note in compiled.notes:
+        row = expected.setdefault(note.card.subtopic, [0] * 6)
+        row[0] += 1
+        row[1 + ["basic", "reversed", "cloze", "type-in"].index(note.card.type)] += 1
+        row[5] += len(note.ords)
+    expected["Total"] = [sum(r[i] for r in expected.values()) for i in range(6)]
+    assert rows == expected
