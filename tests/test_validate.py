@@ -221,3 +221,21 @@ def test_namespace_change_is_refused(project):
           .replace("namespace: test-deck", "namespace: other"))
     problems = [p.format() for p in compile_deck(MANIFEST).problems]
     assert "duplicates every student's cards" in one(problems, "lock was made for namespace 'test-deck'")
+
+
+def test_deeply_nested_document_is_refused(project):
+    problems = problems_for(project, "subtopic: X\ncards: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert one(problems, "nesting depth").startswith("cards/a.yaml:2:")
+
+
+def test_field_over_the_length_limit(project):
+    problems = problems_for(project, "subtopic: X\ncards:\n  - id: a\n    question: Q?\n    answer: " + "x" * 100_001 + "\n")
+    assert one(problems, "'answer' is 100,001 characters long; the limit is 100,000").startswith("cards/a.yaml:5:13:")
+
+
+def test_file_over_the_size_limit(project, monkeypatch):
+    from generator import yamlsource
+
+    monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 1000)
+    problems = problems_for(project, "subtopic: X\n# " + "padding " * 200 + "\ncards: []\n")
+    assert one(problems, "the limit is 1000").startswith("cards/a.yaml: error: file is")
