@@ -6,37 +6,25 @@ Neither raises for bad content: problems come back as values.
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
-import html
 import os
 import sqlite3
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import identity, package
+from . import fresh, identity, package
+from .cache import FileCache
 from .identity import Lock
-from .load import card_files, load_card_file, load_manifest, shown_path, slug
+from .load import card_files, load_manifest, shown_path
 from .media import MediaStore
-from .model import Card, Location, Manifest, Problem, Text, has_errors
+from .model import Location, Manifest, Problem, Text, has_errors
+from .notes import DeckContext, Note
 from .notetypes import NoteType, note_types
-from .render import cloze_numbers, render_field
-from .validate import check_against_lock, check_cards, check_lock_namespace, check_tags
-
-
-@dataclass
-class RenderedNote:
-    card: Card
-    notetype: NoteType
-    fields: tuple[str, ...]
-    tags: tuple[str, ...]
-    deck: str
-    ords: tuple[int, ...]
-    media: tuple[str, ...]
-
-    @property
-    def hash(self) -> str:
-        return identity.content_hash([self.notetype.kind, self.fields, self.tags, list(self.media)])
+from .render import render_field
+from .validate import check_against_lock, check_duplicates, check_lock_namespace
 
 
 @dataclass
@@ -45,11 +33,12 @@ class CompiledDeck:
 
     manifest_path: Path
     manifest: Manifest | None = None
-    notes: list[RenderedNote] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     media: MediaStore | None = None
     description: str = ""  # HTML
     old_lock: Lock | None = None
     lock: Lock | None = None
+    inputs: dict[str, str] = field(default_factory=dict)  # card files and images read -> sha256
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -64,17 +53,37 @@ class CompiledDeck:
             "deck": self.manifest.name if self.manifest else None,
             "notes": len(self.notes),
             "cards": sum(len(n.ords) for n in self.notes),
-            "subtopics": dict(Counter(n.card.subtopic for n in self.notes)),
-            "types": dict(Counter(n.notetype.kind for n in self.notes)),
+            "subtopics": dict(Counter(n.subtopic for n in self.notes)),
+            "types": dict(Counter(n.type for n in self.notes)),
             "media": len(self.media.files) if self.media else 0,
             "new": sorted(k for k in new if k not in old),
-            "changed": sorted(k for k in new if k in old and new[k] != old[k]),
+            # next_lock keeps the very entry of an unchanged note, so identity is equality here
+            "changed": sorted(k for k in new if k in old and new[k] is not old[k]),
             "removed": sorted(k for k in old if k not in new),
         }
 
 
+@contextmanager
+def _no_cyclic_gc():
+    # Everything compiled is acyclic and lives until the end; the cyclic garbage collector would
+    # only rescan it again and again (a quarter of the time on large decks).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def compile_deck(manifest_path: Path, now: int | None = None) -> CompiledDeck:
-    """Load, validate and render one manifest's deck, and compute its next lock. Writes nothing."""
+    """Load, validate and render one manifest's deck, and compute its next lock. Writes nothing
+    but the cache."""
+    with _no_cyclic_gc():
+        return _compile(manifest_path, now)
+
+
+def _compile(manifest_path: Path, now: int | None) -> CompiledDeck:
     result = CompiledDeck(manifest_path)
     manifest, problems = load_manifest(manifest_path)
     result.problems += problems
@@ -83,47 +92,37 @@ def compile_deck(manifest_path: Path, now: int | None = None) -> CompiledDeck:
     result.manifest = manifest
     paths, problems = card_files(manifest)
     result.problems += problems
-    cards: list[Card] = []
-    files = []
-    for path in paths:
-        card_file, problems = load_card_file(path)
-        result.problems += problems
-        if card_file is not None:
-            files.append(card_file)
-            result.problems += check_tags(card_file.tags)
-            cards += card_file.cards
-    result.problems += check_cards(cards)
+
+    result.media = MediaStore(manifest.root)
+    cache = FileCache(manifest_path, DeckContext.of(manifest))
+    for processed in cache.process_all(paths, result.media):
+        result.problems += processed.problems
+        result.notes += processed.notes
+    result.inputs = dict(cache.digests)
+    result.problems += check_duplicates(result.notes)
+    description = render_field(Text(manifest.description, manifest.location), result.media.resolver(manifest.path))
+    result.description = description.html
+    result.problems += description.problems
+    result.inputs.update({str(p): hashlib.sha256(result.media.files[n]).hexdigest()
+                          for n, p in sorted(result.media.sources.items())})
+
     lock_shown = shown_path(manifest.lock_path)
     result.old_lock, problems = identity.read_lock(manifest.lock_path, lock_shown)
     result.problems += problems
     result.problems += check_lock_namespace(result.old_lock, manifest.namespace, manifest.lock_path)
-    result.problems += check_against_lock(cards, result.old_lock, lock_shown)
-
-    result.media = MediaStore(manifest.root)
-    types = note_types(manifest.namespace)
-    for card_file in files:
-        file_tags = [t.value for t in card_file.tags]
-        for card in card_file.cards:
-            note, problems = render_note(card, manifest, types[card.type], file_tags, result.media)
-            result.problems += problems
-            result.notes.append(note)
-    description = render_field(Text(manifest.description, manifest.location), result.media.resolver(manifest.path))
-    result.description = description.html
-    result.problems += description.problems
+    result.problems += check_against_lock(result.notes, result.old_lock, lock_shown)
     if not result.ok:
         return result
+    types = note_types(manifest.namespace)
+    used = {n.type for n in result.notes}
     result.problems += _check_schemas(result, types)
     result.lock = identity.next_lock(
         result.old_lock, manifest.namespace,
-        {n.card.id.value: (n.hash, n.notetype.kind) for n in result.notes},
-        {kind: (nt.content_hash(), _schema_hash(nt)) for kind, nt in types.items() if kind in _used(result)},
+        {n.id: (n.hash, n.type) for n in result.notes},
+        {kind: (nt.content_hash(), _schema_hash(nt)) for kind, nt in types.items() if kind in used},
         identity.build_time() if now is None else now,
     )
     return result
-
-
-def _used(result: CompiledDeck) -> set[str]:
-    return {n.notetype.kind for n in result.notes}
 
 
 def _schema_hash(nt: NoteType) -> str:
@@ -144,43 +143,6 @@ def _check_schemas(result: CompiledDeck, types: dict[str, NoteType]) -> list[Pro
     return problems
 
 
-def render_note(card: Card, manifest: Manifest, notetype: NoteType, file_tags: list[str],
-                media: MediaStore) -> tuple[RenderedNote, list[Problem]]:
-    """Render one card's fields and tags into the note that will be packaged."""
-    resolve = media.resolver(card.file_path)
-    problems: list[Problem] = []
-    used_media: list[str] = []
-
-    def render(text: Text | None, cloze: bool = False) -> str:
-        if text is None:
-            return ""
-        out = render_field(text, resolve, cloze=cloze)
-        problems.extend(out.problems)
-        used_media.extend(out.media)
-        return out.html
-
-    if notetype.is_cloze:
-        first = (render(card.text, cloze=True),)
-        ords = tuple(n - 1 for n in cloze_numbers(card.text.value)) if card.text else ()
-    else:
-        first = (render(card.question), render(card.answer))
-        ords = (0, 1) if card.type == "reversed" else (0,)
-    fields = first + (render(card.extra), render(card.source), _escape(card.id.value))
-    root = manifest.tag
-    tags = {f"{root}::{slug(card.subtopic)}"}
-    tags.update(f"{root}::{t}" for t in file_tags)
-    tags.update(f"{root}::{t.value}" for t in card.tags)
-    note = RenderedNote(
-        card=card, notetype=notetype, fields=fields, tags=tuple(sorted(tags)),
-        deck=f"{manifest.name}::{card.subtopic}", ords=ords, media=tuple(sorted(set(used_media))),
-    )
-    return note, problems
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
 @dataclass
 class BuildResult:
     compiled: CompiledDeck
@@ -188,6 +150,7 @@ class BuildResult:
     size: int = 0
     sha256: str = ""
     lock_written: bool = False
+    _report: dict | None = field(default=None, repr=False)
 
     @property
     def problems(self) -> list[Problem]:
@@ -197,24 +160,30 @@ class BuildResult:
     def ok(self) -> bool:
         return self.compiled.ok
 
+    def report(self) -> dict:
+        """What the CLI prints, as plain data (also stored for up-to-date rebuilds).
+
+        Made once, when the build is over."""
+        if self._report is None:
+            self._report = dict(self.compiled.summary(), manifest=str(self.compiled.manifest_path), ok=self.ok,
+                                problems=[p.to_json() for p in self.problems],
+                                output=str(self.output) if self.output else None, size=self.size,
+                                sha256=self.sha256 or None, lock_written=self.lock_written)
+        return self._report
+
 
 def package_deck(compiled: CompiledDeck, work_dir: Path | None = None) -> bytes:
     """The .apkg bytes for a compiled deck (which must be ok)."""
     manifest, lock = compiled.manifest, compiled.lock
     assert manifest is not None and lock is not None and compiled.media is not None
+    types = note_types(manifest.namespace)
     subdecks = sorted({n.deck for n in compiled.notes})
     decks = [package.PackDeck(manifest.name, compiled.description)] + [package.PackDeck(d, "") for d in subdecks]
-    notetypes = {}
-    for note in compiled.notes:
-        notetypes.setdefault(note.notetype, lock.notetypes[note.notetype.kind].mod)
-    notes = [
-        package.PackNote(guid=identity.note_guid(manifest.namespace, n.card.id.value), notetype=n.notetype,
-                         fields=n.fields, tags=n.tags, deck=n.deck, ords=n.ords,
-                         mod=lock.notes[n.card.id.value].mod)
-        for n in compiled.notes
-    ]
+    notetypes = {types[kind]: lock.notetypes[kind].mod for kind in sorted({n.type for n in compiled.notes})}
+    mods = [lock.notes[n.id].mod for n in compiled.notes]
     prefix = package.temp_prefix(Path(manifest.output))
-    collection = package.collection_bytes(manifest.namespace, decks, notetypes, notes, work_dir, prefix)
+    collection = package.collection_bytes(manifest.namespace, decks, notetypes, compiled.notes, mods,
+                                          work_dir, prefix)
     return package.package_bytes(collection, compiled.media.files)
 
 
@@ -225,18 +194,22 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
     builds of one manifest take turns; a failed or killed build leaves the previous package and
     lock as they were, and the next build removes its temporary files.
     """
-    with package.exclusive(manifest_path):
+    with package.exclusive(manifest_path), _no_cyclic_gc():
         result = BuildResult(compile_deck(manifest_path, now))
         if result.ok:
             _write(result, out_dir, locked)
+        if result.ok and result.output is not None:
+            manifest = result.compiled.manifest
+            unchanged = dict(result.report(), new=[], changed=[], removed=[], lock_written=False)
+            fresh.record(manifest_path, out_dir, [g.value for g in manifest.cards], result.compiled.inputs,
+                         sorted(str(p) for p in result.compiled.media.sources.values()), unchanged)
         return result
 
 
 def _write(result: BuildResult, out_dir: Path, locked: bool) -> None:
     compiled = result.compiled
     manifest = compiled.manifest
-    lock_text = compiled.lock.dumps()
-    lock_changed = compiled.old_lock is None or compiled.old_lock.dumps() != lock_text
+    lock_changed = compiled.old_lock != compiled.lock
     if locked and lock_changed:
         what = "is missing" if compiled.old_lock is None else "is out of date"
         compiled.problems.append(Problem(
@@ -252,7 +225,7 @@ def _write(result: BuildResult, out_dir: Path, locked: bool) -> None:
         data = package_deck(compiled, work_dir=out_dir)
         temps.append((package.prepare(output, data), output))
         if lock_changed:
-            temps.append((package.prepare(manifest.lock_path, lock_text.encode()), manifest.lock_path))
+            temps.append((package.prepare(manifest.lock_path, compiled.lock.dumps().encode()), manifest.lock_path))
         for tmp, target in temps:
             package.commit(tmp, target)
     except (OSError, sqlite3.Error) as exc:
@@ -276,4 +249,4 @@ def _write_problem(exc: OSError | sqlite3.Error, out_dir: Path) -> Problem:
         errno.EACCES: "no permission to write here: choose another --out folder, or fix its permissions",
         errno.EPERM: "no permission to write here: choose another --out folder, or fix its permissions",
     }
-    return Problem(where, f"cannot write: {exc.strerror or exc}", hints.get(exc.errno),)
+    return Problem(where, f"cannot write: {exc.strerror or exc}", hints.get(exc.errno))

@@ -82,21 +82,30 @@ def validate(manifests: tuple[Path, ...], fmt: str) -> None:
 @click.option("--locked", is_flag=True, help="Fail, writing nothing, if a lock file is missing or would change.")
 @format_option
 def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, fmt: str) -> None:
-    """Validate, then build each manifest's deck into an .apkg and update its lock."""
-    from .build import build as build_deck
+    """Validate, then build each manifest's deck into an .apkg and update its lock.
 
-    results = [build_deck(m, out_dir, locked=locked) for m in _manifests(manifests)]
-    _print_problems([p for r in results for p in r.problems])
+    A deck whose inputs did not change since its last build is left untouched.
+    """
+    from .fresh import up_to_date
+
+    reports = []
+    for manifest in _manifests(manifests):
+        report = up_to_date(manifest, out_dir)  # answers without loading the compiler
+        if report is None:
+            from .build import build as build_deck
+
+            result = build_deck(manifest, out_dir, locked=locked)
+            _print_problems(result.problems)
+            report = result.report()
+        reports.append(report)
+    ok = all(r["ok"] for r in reports)
     if fmt == "json":
-        click.echo(json.dumps({"ok": all(r.ok for r in results), "decks": [
-            dict(_deck_json(r.compiled), output=str(r.output) if r.output else None, size=r.size,
-                 sha256=r.sha256 or None, lock_written=r.lock_written)
-            for r in results]}, indent=2, sort_keys=True))
+        click.echo(json.dumps({"ok": ok, "decks": reports}, indent=2, sort_keys=True))
     else:
-        for r in results:
-            if r.output is not None:
-                _print_summary(r)
-    sys.exit(0 if all(r.ok for r in results) else 1)
+        for report in reports:
+            if report["output"] is not None:
+                _print_summary(report)
+    sys.exit(0 if ok else 1)
 
 
 def _deck_json(compiled) -> dict:
@@ -105,12 +114,11 @@ def _deck_json(compiled) -> dict:
                 problems=[p.to_json() for p in compiled.problems])
 
 
-def _print_summary(result) -> None:
-    s = result.compiled.summary()
-    changes = f"{len(s['new'])} new, {len(s['changed'])} changed, {len(s['removed'])} removed"
-    click.echo(f"{s['deck']}: {s['notes']} notes, {s['cards']} cards ({changes})")
-    for subtopic, count in sorted(s["subtopics"].items()):
+def _print_summary(r: dict) -> None:
+    changes = f"{len(r['new'])} new, {len(r['changed'])} changed, {len(r['removed'])} removed"
+    click.echo(f"{r['deck']}: {r['notes']} notes, {r['cards']} cards ({changes})")
+    for subtopic, count in sorted(r["subtopics"].items()):
         click.echo(f"  {subtopic:<32} {count:>5} notes")
-    click.echo(f"  -> {result.output}  {result.size:,} bytes  sha256 {result.sha256}")
-    if result.lock_written:
-        click.echo(f"  lock updated: {result.compiled.manifest.lock_path}")
+    click.echo(f"  -> {r['output']}  {r['size']:,} bytes  sha256 {r['sha256']}")
+    if r["lock_written"]:
+        click.echo(f"  lock updated: {Path(r['manifest']).with_suffix('.lock')}")

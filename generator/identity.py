@@ -13,16 +13,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import genanki
-
 from .model import Location, Problem
 
 LOCK_FORMAT = 1
 
 
+_BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+
+
 def note_guid(namespace: str, card_id: str) -> str:
-    """The note's GUID. Never change this function: every student's cards would duplicate."""
-    return genanki.guid_for(namespace, card_id)
+    """The note's GUID: genanki's `guid_for(namespace, card_id)`, computed without importing
+    genanki (a test checks they agree). Never change it: every student's cards would duplicate."""
+    value = int.from_bytes(hashlib.sha256(f"{namespace}__{card_id}".encode()).digest()[:8], "big")
+    digits = []
+    while value > 0:
+        value, digit = divmod(value, 91)
+        digits.append(_BASE91[digit])
+    return "".join(reversed(digits))
 
 
 def content_hash(parts: object) -> str:
@@ -54,18 +61,21 @@ class Lock:
 
     def dumps(self) -> str:
         """JSON with sorted keys and one note per line, so it diffs and merges well."""
-        def block(items: dict) -> str:
-            lines = [f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True, ensure_ascii=False)}"
-                     for k, v in sorted(items.items())]
+        def block(lines: list[str]) -> str:
             return "{\n" + ",\n".join(lines) + ("\n  }" if lines else "}")
 
+        # Hashes are hex and types are slugs; only ids need JSON escaping.
+        notes = [f'    {json.dumps(k)}: {{"hash": "{v.hash}", "mod": {v.mod}, "type": {json.dumps(v.type)}}}'
+                 for k, v in sorted(self.notes.items())]
+        notetypes = [f"    {json.dumps(k)}: {json.dumps(vars(v), sort_keys=True)}"
+                     for k, v in sorted(self.notetypes.items())]
         removed = ",\n".join(f"    {json.dumps(r)}" for r in sorted(self.removed))
         return (
             "{\n"
             f'  "format": {LOCK_FORMAT},\n'
             f'  "namespace": {json.dumps(self.namespace)},\n'
-            f'  "notes": {block({k: vars(v) for k, v in self.notes.items()})},\n'
-            f'  "notetypes": {block({k: vars(v) for k, v in self.notetypes.items()})},\n'
+            f'  "notes": {block(notes)},\n'
+            f'  "notetypes": {block(notetypes)},\n'
             f'  "removed": [' + (f"\n{removed}\n  ]" if removed else "]") + "\n"
             "}\n"
         )

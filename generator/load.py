@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 
+from .fresh import project_root
 from .model import CARD_TYPES, Card, CardFile, Location, Manifest, Problem, Text
 from .yamlsource import YMap, YScalar, YSeq, YValue, describe, parse, read_text
 
@@ -31,12 +32,6 @@ def shown_path(path: Path) -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def project_root(manifest_path: Path) -> Path:
-    """Manifests live in <root>/decks/; elsewhere the manifest's own folder is the root."""
-    folder = manifest_path.resolve().parent
-    return folder.parent if folder.name == "decks" else folder
 
 
 class _Reader:

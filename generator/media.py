@@ -40,6 +40,7 @@ class MediaStore:
 
     root: Path
     files: dict[str, bytes] = field(default_factory=dict)
+    sources: dict[str, Path] = field(default_factory=dict)
     _by_path: dict[Path, str] = field(default_factory=dict)
 
     def resolver(self, card_file: Path):
@@ -74,8 +75,12 @@ class MediaStore:
         stem = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "image"
         name = f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
         self.files[name] = data
+        self.sources[name] = real
         self._by_path[real] = name
         return name
 
-    def digest(self, name: str) -> str:
-        return hashlib.sha256(self.files[name]).hexdigest()
+    def adopt(self, name: str, source: str) -> bool:
+        """Take an image a cached note refers to, if the file still has the content its name says."""
+        path = Path(source)
+        result = self.add(path, source, Location(source))
+        return result == name

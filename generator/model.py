@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Location:
-    """A place in a source file; line and column count from 1."""
+class Location(NamedTuple):
+    """A place in a source file; line and column count from 1 (0: the whole file).
+
+    A named tuple rather than a dataclass: a large deck makes hundreds of thousands of them.
+    """
 
     path: str
     line: int = 0
@@ -49,8 +52,7 @@ def has_errors(problems: list[Problem]) -> bool:
     return any(p.severity == "error" for p in problems)
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """A string as the author wrote it, with where it was written."""
 
     value: str

@@ -6,7 +6,6 @@ permissions and order, so the same notes and lock give the same bytes on any mac
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -18,12 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import genanki
-from genanki.apkg_col import APKG_COL
-from genanki.apkg_schema import APKG_SCHEMA
-
+from .notes import Note
 from .notetypes import NoteType, stable_id
-from .render import plain_text
 
 try:
     import fcntl
@@ -32,19 +27,6 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 TEMP_PREFIX = ".neurodeck-"
-
-
-@dataclass(frozen=True)
-class PackNote:
-    """One note as it goes into the package."""
-
-    guid: str
-    notetype: NoteType
-    fields: tuple[str, ...]
-    tags: tuple[str, ...]
-    deck: str
-    ords: tuple[int, ...]
-    mod: int
 
 
 @dataclass(frozen=True)
@@ -58,8 +40,9 @@ def deck_id(namespace: str, name: str) -> int:
 
 
 def collection_bytes(namespace: str, decks: list[PackDeck], notetypes: dict[NoteType, int],
-                     notes: list[PackNote], work_dir: Path | None = None, prefix: str = TEMP_PREFIX) -> bytes:
-    """The collection.anki2 SQLite file for these notes (notes in study order).
+                     notes: list[Note], mods: list[int], work_dir: Path | None = None,
+                     prefix: str = TEMP_PREFIX) -> bytes:
+    """The collection.anki2 SQLite file for these notes (in study order), each with its `mod`.
 
     The scratch database lives in `work_dir` (the output folder) so that a killed build's
     leftovers are found and removed by the next one.
@@ -68,7 +51,7 @@ def collection_bytes(namespace: str, decks: list[PackDeck], notetypes: dict[Note
         db_path = os.path.join(tmp, "collection.anki2")
         conn = sqlite3.connect(db_path)
         try:
-            _fill(conn, namespace, decks, notetypes, notes)
+            _fill(conn, namespace, decks, notetypes, notes, mods)
             conn.commit()
         finally:
             conn.close()
@@ -77,37 +60,37 @@ def collection_bytes(namespace: str, decks: list[PackDeck], notetypes: dict[Note
 
 
 def _fill(conn: sqlite3.Connection, namespace: str, decks: list[PackDeck],
-          notetypes: dict[NoteType, int], notes: list[PackNote]) -> None:
+          notetypes: dict[NoteType, int], notes: list[Note], mods: list[int]) -> None:
+    import genanki
+    from genanki.apkg_col import APKG_COL
+    from genanki.apkg_schema import APKG_SCHEMA
+
     tables, indexes = _split_schema(APKG_SCHEMA)
     conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
     conn.executescript(tables)
     conn.executescript(APKG_COL)
-    first_deck = deck_id(namespace, decks[0].name)
+    deck_ids = {deck.name: deck_id(namespace, deck.name) for deck in decks}
     deck_json = {"1": json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])["1"]}
     for deck in decks:
-        did = deck_id(namespace, deck.name)
-        entry = genanki.Deck(did, deck.name, deck.description).to_json()
-        deck_json[str(did)] = entry
+        deck_json[str(deck_ids[deck.name])] = genanki.Deck(deck_ids[deck.name], deck.name, deck.description).to_json()
+    first_deck = deck_ids[decks[0].name]
     models = {str(nt.id): nt.to_anki(mod, first_deck) for nt, mod in notetypes.items()}
+    model_ids = {nt.kind: nt.id for nt in notetypes}
     conn.execute("UPDATE col SET models = ?, decks = ?",
                  (json.dumps(models, sort_keys=True), json.dumps(deck_json, sort_keys=True)))
 
-    note_rows, card_rows = [], []
-    note_ids = _ids(n.mod for n in notes)
-    card_mods = [n.mod for n in notes for _ in n.ords]
-    card_ids = iter(_ids(card_mods))
-    position = 0
-    for nid, note in zip(note_ids, notes):
-        sort_field = plain_text(note.fields[0])
-        checksum = int(hashlib.sha1(sort_field.encode()).hexdigest()[:8], 16)
-        tags = f" {' '.join(note.tags)} " if note.tags else ""
-        note_rows.append((nid, note.guid, note.notetype.id, note.mod, -1, tags, "\x1f".join(note.fields),
-                          sort_field, checksum, 0, ""))
-        did = deck_id(namespace, note.deck)
-        for ord_ in note.ords:
-            position += 1
-            card_rows.append((next(card_ids), nid, did, ord_, note.mod, -1, 0, 0, position,
-                              0, 0, 0, 0, 0, 0, 0, 0, ""))
+    note_ids = _ids(mods)
+    note_rows = [
+        (nid, n.guid, model_ids[n.type], mod, -1, f" {' '.join(n.tags)} " if n.tags else "",
+         "\x1f".join(n.fields), n.sort_field, n.checksum, 0, "")
+        for nid, mod, n in zip(note_ids, mods, notes)
+    ]
+    cards = [(nid, deck_ids[n.deck], ord_, mod) for nid, mod, n in zip(note_ids, mods, notes) for ord_ in n.ords]
+    card_rows = [
+        (cid, nid, did, ord_, mod, -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, "")
+        for position, (cid, (nid, did, ord_, mod)) in enumerate(zip(_ids(c[3] for c in cards), cards), start=1)
+    ]
     conn.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
     conn.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
     conn.executescript(indexes)
@@ -127,9 +110,10 @@ def _ids(mods) -> list[int]:
     only on the lock, never on the clock.
     """
     out, last = [], 0
+    append = out.append
     for mod in mods:
-        last = max(mod * 1000, last + 1)
-        out.append(last)
+        last = mod * 1000 if mod * 1000 > last else last + 1
+        append(last)
     return out
 
 
@@ -150,7 +134,7 @@ def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     info.create_system = 3
     info.external_attr = 0o644 << 16
     info.compress_type = zipfile.ZIP_DEFLATED
-    zf.writestr(info, data, compresslevel=6)
+    zf.writestr(info, data, compresslevel=1)  # 3.5x smaller than stored, for little time
 
 
 def temp_prefix(target: Path) -> str:

@@ -18,7 +18,7 @@ from .model import Location, Problem, Text
 
 ALLOWED_TAGS = {
     "b", "i", "u", "em", "strong", "sub", "sup", "br", "p", "ul", "ol", "li", "code", "pre",
-    "blockquote", "img", "a", "hr", "h3", "h4", "h5", "h6", "del", "s", "table", "thead",
+    "blockquote", "img", "a", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "del", "s", "table", "thead",
     "tbody", "tr", "th", "td",
 }
 ALLOWED_ATTRIBUTES = {"img": {"src", "alt", "title"}, "a": {"href", "title"}, "ol": {"start"}}
@@ -46,6 +46,8 @@ class Rendered:
 
 def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) -> Rendered:
     """Render one Markdown field to sanitised HTML, collecting the media it references."""
+    if _PLAIN.fullmatch(text.value):
+        return Rendered(text.value)  # what CommonMark and the sanitiser would make of it
     source = _PLACEHOLDERS.sub("", text.value)
     maths: list[str] = []
 
@@ -53,35 +55,72 @@ def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) 
         maths.append(match.group(0))
         return f"\ue000{len(maths) - 1}\ue001"
 
-    source = _MATH.sub(keep_math, source)
+    if "\\" in source:
+        source = _MATH.sub(keep_math, source)
     if cloze:
         source = CLOZE.sub(_protect_cloze, source)
     body = cmarkgfm.markdown_to_html(source, options=_OPTIONS)
     result = Rendered("")
-
-    def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
-        if tag != "img" or attribute != "src":
-            return value
-        if _HAS_SCHEME.match(value):
-            result.problems.append(Problem(text.location, f"image '{value}' is not a file in the project",
-                                           "remote images and absolute paths are not allowed; "
-                                           "put the image beside the cards and use a relative path"))
-            return None
-        resolved = resolve_media(unquote(value), text.location)
-        if isinstance(resolved, Problem):
-            result.problems.append(resolved)
-            return None
-        result.media.append(resolved)
-        return resolved
-
-    body = nh3.clean(
-        body, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-        attribute_filter=filter_attribute, strip_comments=True,
-    )
+    if _NEEDS_SANITISER.search(source):
+        body = _cleaner().clean(body)
+        if "<img" in body:
+            body = _IMG.sub(lambda m: _resolve_image(m, text, resolve_media, result), body)
+    else:
+        # Without '<' or '[' CommonMark can emit only its own tags, without links, images or
+        # raw HTML: the sanitiser would change nothing but serialisation details, done here.
+        body = _serialise_like_sanitiser(body)
     body = _unwrap_single_paragraph(body.strip())
-    body = body.replace(_CLOZE_OPEN, "{{c").replace(_CLOZE_HINT, "::").replace(_CLOZE_CLOSE, "}}")
-    result.html = _MATH_TOKEN.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), body)
+    if cloze:
+        body = body.replace(_CLOZE_OPEN, "{{c").replace(_CLOZE_HINT, "::").replace(_CLOZE_CLOSE, "}}")
+    if maths:
+        body = _MATH_TOKEN.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), body)
+    result.html = body
     return result
+
+
+# One line of words and plain punctuation, starting with a letter: a single paragraph that
+# CommonMark reproduces unchanged (a test checks this against the full path).
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9,.;:?'()/%+=-]*(?: [A-Za-z0-9,.;:?'()/%+=-]+)*")
+
+# Anything that could make CommonMark emit raw HTML, a link, an image or an attribute, and
+# characters whose escaping differs between cmark and the sanitiser's serialiser.
+_NEEDS_SANITISER = re.compile("[<&\\[\u00a0\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|```|~~~")
+_IMG = re.compile(r"<img ([^>]*)>")
+_SRC = re.compile(r'src="([^"]*)"')
+
+
+def _serialise_like_sanitiser(body: str) -> str:
+    return body.replace(" />", ">").replace("&quot;", '"')
+
+
+_CLEANER = None
+
+
+def _cleaner():
+    global _CLEANER
+    if _CLEANER is None:
+        _CLEANER = nh3.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
+                               strip_comments=True)
+    return _CLEANER
+
+
+def _resolve_image(match: re.Match, text: Text, resolve_media: MediaResolver, result: Rendered) -> str:
+    attributes = match.group(1)
+    src = _SRC.search(attributes)
+    if src is None:
+        return ""
+    value = html.unescape(src.group(1))
+    if _HAS_SCHEME.match(value):
+        result.problems.append(Problem(text.location, f"image '{value}' is not a file in the project",
+                                       "remote images and absolute paths are not allowed; "
+                                       "put the image beside the cards and use a relative path"))
+        return ""
+    resolved = resolve_media(unquote(value), text.location)
+    if isinstance(resolved, Problem):
+        result.problems.append(resolved)
+        return ""
+    result.media.append(resolved)
+    return "<img " + attributes.replace(src.group(0), f'src="{html.escape(resolved)}"') + ">"
 
 
 def _protect_cloze(match: re.Match) -> str:

@@ -2,33 +2,43 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from .identity import Lock
 from .load import shown_path
 from .model import Card, Location, Problem, Text
 from .render import cloze_numbers
 
+if TYPE_CHECKING:
+    from .notes import Note
+
 _ID = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 _TAG = re.compile(r"[\w-]+(?:::[\w-]+)*")
 
 
-def check_cards(cards: list[Card]) -> list[Problem]:
-    """Problems of single cards, and ids used twice (naming both places)."""
+def check_card(card: Card) -> list[Problem]:
+    """Problems of a single card beyond its shape."""
     problems: list[Problem] = []
-    seen: dict[str, Card] = {}
-    for card in cards:
-        card_id = card.id.value
-        if not _ID.fullmatch(card_id):
-            problems.append(Problem(card.id.location, f"card id '{card_id}' is not a lowercase slug",
-                                    "use lowercase letters, digits and hyphens, e.g. oxytocin-synthesis-site"))
-        first = seen.setdefault(card_id, card)
-        if first is not card:
-            problems.append(Problem(card.id.location, f"duplicate card id '{card_id}', first used at {first.id.location}",
+    card_id = card.id.value
+    if not _ID.fullmatch(card_id):
+        problems.append(Problem(card.id.location, f"card id '{card_id}' is not a lowercase slug",
+                                "use lowercase letters, digits and hyphens, e.g. oxytocin-synthesis-site"))
+    if card.type == "cloze" and card.text is not None and not cloze_numbers(card.text.value):
+        problems.append(Problem(card.text.location, "cloze card has no deletion",
+                                "mark what to hide as {{c1::text}} (optionally {{c1::text::hint}})"))
+    problems.extend(check_tags(card.tags))
+    return problems
+
+
+def check_duplicates(notes: list["Note"]) -> list[Problem]:
+    """Ids used twice in the deck, naming both places."""
+    problems = []
+    seen: dict[str, Location] = {}
+    for note in notes:
+        first = seen.setdefault(note.id, note.id_location)
+        if first is not note.id_location:
+            problems.append(Problem(note.id_location, f"duplicate card id '{note.id}', first used at {first}",
                                     "ids are unique across the project; give this card its own id"))
-        if card.type == "cloze" and card.text is not None and not cloze_numbers(card.text.value):
-            problems.append(Problem(card.text.location, "cloze card has no deletion",
-                                    "mark what to hide as {{c1::text}} (optionally {{c1::text::hint}})"))
-        problems.extend(check_tags(card.tags))
     return problems
 
 
@@ -42,23 +52,23 @@ def check_tags(tags: list[Text]) -> list[Problem]:
     return problems
 
 
-def check_against_lock(cards: list[Card], lock: Lock | None, lock_shown: str) -> list[Problem]:
+def check_against_lock(notes: list["Note"], lock: Lock | None, lock_shown: str) -> list[Problem]:
     """Changes that can never reach students who already imported a release."""
     if lock is None:
         return []
     problems = []
     removed = set(lock.removed)
-    for card in cards:
-        card_id = card.id.value
+    for note in notes:
+        card_id = note.id
         entry = lock.notes.get(card_id)
-        if entry is not None and entry.type != card.type:
+        if entry is not None and entry.type != note.type:
             problems.append(Problem(
-                card.location, f"card '{card_id}' changed type from {entry.type} to {card.type}",
+                note.location, f"card '{card_id}' changed type from {entry.type} to {note.type}",
                 "Anki cannot change a released note's type in students' collections; "
                 "give the card a new id (the old one is then retired)"))
         if card_id in removed:
             problems.append(Problem(
-                card.id.location, f"card id '{card_id}' was removed in an earlier release",
+                note.id_location, f"card id '{card_id}' was removed in an earlier release",
                 f"students still have the old card; use a new id, or delete '{card_id}' from "
                 f"'removed' in {lock_shown} if you mean to bring the same card back"))
     return problems

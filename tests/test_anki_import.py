@@ -155,15 +155,15 @@ def test_bundled_deck_imports_with_expected_counts(bundled, collection, tmp_path
                        for c in collection.find_cards(""))
     expected_cards = Counter()
     for note in compiled.notes:
-        expected_cards[note.card.subtopic] += len(note.ords)
+        expected_cards[note.subtopic] += len(note.ords)
     assert per_deck == expected_cards
     assert set(per_deck) == {"Brain Regions", "Neuropeptides", "Mirror Neurons", "Social Connection"}
 
-    notes_per_subtopic = Counter(n.card.subtopic for n in compiled.notes)
+    notes_per_subtopic = Counter(n.subtopic for n in compiled.notes)
     assert min(notes_per_subtopic.values()) >= 25
     kind_of = {nt.id: kind for kind, nt in notetypes.note_types("neurodeck-intimacy").items()}
     per_type = Counter(kind_of[collection.get_note(n).note_type()["id"]] for n in collection.find_notes(""))
-    assert per_type == Counter(n.card.type for n in compiled.notes)
+    assert per_type == Counter(n.type for n in compiled.notes)
     assert set(per_type) == {"basic", "reversed", "cloze", "type-in"}
     for nid in collection.find_notes(""):
         note = collection.get_note(nid)
@@ -190,9 +190,9 @@ def test_readme_table_matches_the_bundled_deck(bundled):
             rows[cells[0]] = [int(c) for c in cells[1:]]
     expected = {}
     for note in compiled.notes:
-        row = expected.setdefault(note.card.subtopic, [0] * 6)
+        row = expected.setdefault(note.subtopic, [0] * 6)
         row[0] += 1
-        row[1 + ["basic", "reversed", "cloze", "type-in"].index(note.card.type)] += 1
+        row[1 + ["basic", "reversed", "cloze", "type-in"].index(note.type)] += 1
         row[5] += len(note.ords)
     expected["Total"] = [sum(r[i] for r in expected.values()) for i in range(6)]
     assert rows == expected

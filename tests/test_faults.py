@@ -20,6 +20,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from generator.cli import main
+from generator.fresh import CACHE_DIR
 from generator.identity import read_lock
 
 from conftest import REPO, write
@@ -65,7 +66,9 @@ def assert_valid_state(project: Path) -> None:
 
 
 def leftovers(project: Path) -> list[Path]:
-    return sorted(project.rglob(".neurodeck-*")) + sorted(Path(os.environ.get("TMPDIR", "/tmp")).glob(".neurodeck-*"))
+    """Temporary files of neurodeck's (the cache folder itself is meant to stay)."""
+    found = [p for p in project.rglob(".neurodeck-*") if p.name != CACHE_DIR]
+    return sorted(found + list((project / CACHE_DIR).rglob("*.tmp")))
 
 
 def test_sigkill_at_random_moments_never_corrupts(project):

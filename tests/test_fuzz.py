@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from generator.cli import main
 
 from conftest import CARDS_A, CARDS_B, MANIFEST, PNG
+from test_faults import leftovers
 
 pytestmark = pytest.mark.fuzz
 
@@ -74,8 +75,7 @@ def check_validate_and_build(root: Path) -> None:
         assert zipfile.ZipFile(apkg).testzip() is None
     else:
         assert not apkg.exists() or zipfile.ZipFile(apkg).testzip() is None
-    leftovers = [p for p in root.rglob(".neurodeck-*")]
-    assert leftovers == []
+    assert leftovers(root) == []
 
 
 @fuzz(500)

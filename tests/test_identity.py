@@ -13,6 +13,14 @@ def test_guid_is_pinned():
     assert note_guid("neurodeck-intimacy", "oxytocin-synthesis-site") != note_guid("other", "oxytocin-synthesis-site")
 
 
+def test_guid_is_genankis_guid_for():
+    import genanki
+
+    for i in range(2000):
+        namespace, card_id = f"ns-{i % 7}", f"card-{i}-\u00e9"
+        assert note_guid(namespace, card_id) == genanki.guid_for(namespace, card_id)
+
+
 def test_unchanged_notes_keep_their_mod_and_changed_ones_get_now():
     old = Lock("ns", notes={"a": Entry("h1", 100, "basic"), "b": Entry("h2", 100, "basic"),
                             "gone": Entry("h3", 100, "cloze")})

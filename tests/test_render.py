@@ -82,3 +82,36 @@ def test_local_images_are_renamed_by_the_resolver():
 
 def test_braces_in_basic_text_are_plain_text():
     assert html("{{Front}} and {{c1::x}}") == "{{Front}} and {{c1::x}}"
+
+
+# The fast path skips the sanitiser when CommonMark cannot produce anything it would remove;
+# its output must be exactly what the sanitiser would have made.
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from generator import render  # noqa: E402
+
+pieces = st.one_of(
+    st.sampled_from(list("*_`#>-+=|~!()\\\"'{}:.0123456789 \n\té߆😀\u200b")),
+    st.sampled_from(["**", "__", "1. ", "3) ", "- ", "> ", "# ", "## ", "    ", "\n\n", "***", "---", "===",
+                     "\\*", "  \n", "\\\n", "{{c1::", "}}", "\\(", "\\)"]),
+    st.characters(exclude_categories=("Cs",)),
+)
+markdownish = st.lists(pieces, max_size=40).map("".join)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True, database=None)
+@given(markdownish)
+def test_fast_path_matches_the_sanitiser(text):
+    if render._NEEDS_SANITISER.search(text):
+        return
+    body = render.cmarkgfm.markdown_to_html(text, options=render._OPTIONS)
+    assert render._serialise_like_sanitiser(body) == render._cleaner().clean(body)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True, database=None)
+@given(st.from_regex(render._PLAIN, fullmatch=True) | markdownish)
+def test_plain_text_path_matches_the_full_path(text):
+    if not render._PLAIN.fullmatch(text):
+        return
+    body = render.cmarkgfm.markdown_to_html(text, options=render._OPTIONS)
+    assert render._unwrap_single_paragraph(render._cleaner().clean(body).strip()) == text

@@ -1,0 +1,122 @@
+"""A content-addressed cache of processed card files, under `.neurodeck-cache/` (safe to delete).
+
+An entry is keyed by the file's bytes, its path, the deck identity and neurodeck's code, and
+holds the file's notes and problems. Entries carry a checksum: a damaged or unreadable entry is
+ignored and rebuilt, and images are re-checked against their content-hashed names on every use.
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+import multiprocessing
+import os
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .fresh import cache_dir, code_key
+from .media import MediaStore
+from .notes import DeckContext, FileResult, process_file
+
+_MAGIC = b"NDC1"
+
+
+class FileCache:
+    def __init__(self, manifest_path: Path, deck: DeckContext):
+        self.folder = cache_dir(manifest_path) / "files"
+        self.deck = deck
+        self.salt = f"{code_key()}\0{deck.name}\0{deck.namespace}\0{deck.tag}\0{deck.root}".encode()
+        self.digests: dict[str, str] = {}  # path -> sha256 of the bytes this build used
+        for leftover in self.folder.parent.glob("*/*/*.tmp"):  # from builds killed mid-write
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+
+    def process_all(self, paths: list[Path], media: MediaStore) -> list[FileResult]:
+        """Every file's result, in order: from the cache when a file's inputs are unchanged, the
+        rest processed on all cores and filed in the cache."""
+        results: dict[Path, FileResult] = {}
+        missing: list[tuple[Path, str | None]] = []
+        for path in paths:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                missing.append((path, None))  # process_file reports the problem
+                continue
+            self.digests[str(path)] = hashlib.sha256(data).hexdigest()
+            key = hashlib.sha256(self.salt + b"\0" + str(path.resolve()).encode() + b"\0" + data).hexdigest()
+            entry = self.folder / key[:2] / key
+            cached = _read(entry)
+            if cached is not None and all(media.adopt(name, source) for name, source in cached.media.items()):
+                results[path] = cached
+            else:
+                missing.append((path, str(entry)))
+        jobs = [(path, entry, self.digests.get(str(path))) for path, entry in missing]
+        for (path, _, _), payload in zip(jobs, _process_many(jobs, self.deck)):
+            result = pickle.loads(payload)
+            if not all(media.adopt(name, source) for name, source in result.media.items()):
+                result = process_file(path, self.deck, media)  # an image changed meanwhile
+            results[path] = result
+        return [results[p] for p in paths]
+
+
+def _read(entry: Path) -> FileResult | None:
+    try:
+        blob = entry.read_bytes()
+    except OSError:
+        return None
+    if blob[:4] != _MAGIC or hashlib.sha256(blob[36:]).digest() != blob[4:36]:
+        return None
+    try:
+        result = pickle.loads(blob[36:])
+    except Exception:  # a damaged entry is only a cache miss
+        return None
+    return result if isinstance(result, FileResult) else None
+
+
+def _write(entry: Path, payload: bytes) -> None:
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, entry)
+    except OSError:
+        pass  # a read-only cache only costs speed
+
+
+# Below this much work a process pool costs more than it saves.
+_PARALLEL_MIN_FILES = 8
+
+Job = tuple  # (card file, cache entry or None, sha256 of the bytes the cache key was made from)
+
+
+def _process_many(jobs: list[Job], deck: DeckContext) -> list[bytes]:
+    """Pickled results of `jobs`, in order; each worker also files its results in the cache."""
+    workers = min(os.cpu_count() or 1, len(jobs) // (_PARALLEL_MIN_FILES // 2) or 1)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return _process_chunk(jobs, deck)
+    chunks = [jobs[i::workers] for i in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        done = list(pool.map(_process_chunk, chunks, [deck] * workers))
+    by_path = {job[0]: payload for chunk, payloads in zip(chunks, done) for job, payload in zip(chunk, payloads)}
+    return [by_path[job[0]] for job in jobs]
+
+
+def _process_chunk(jobs: list[Job], deck: DeckContext) -> list[bytes]:
+    gc.disable()  # see build.compile_deck
+    payloads = []
+    for path, entry, digest in jobs:
+        # Each file gets its own media store; the caller adopts the images a result names.
+        payload = pickle.dumps(process_file(path, deck, MediaStore(deck.root)), protocol=pickle.HIGHEST_PROTOCOL)
+        if entry is not None and _digest(path) == digest:  # file results only under their bytes
+            _write(Path(entry), payload)
+        payloads.append(payload)
+    return payloads
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -1,0 +1,112 @@
+"""Is a deck's output already up to date? A light module: no YAML, Markdown or SQLite imports,
+so that `neurodeck build` with nothing changed answers in a fraction of a second.
+
+A stamp records, after each successful build, a fingerprint of everything the package depends on
+(neurodeck's code, the manifest, the lock, the card files found by its globs, the images used)
+and the package's sha256. Nothing here is trusted blindly: any mismatch or damage means "rebuild".
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+from pathlib import Path
+
+CACHE_DIR = ".neurodeck-cache"
+_CODE_KEY: str | None = None
+
+
+def project_root(manifest_path: Path) -> Path:
+    """Manifests live in <root>/decks/; elsewhere the manifest's own folder is the root."""
+    folder = manifest_path.resolve().parent
+    return folder.parent if folder.name == "decks" else folder
+
+
+def cache_dir(manifest_path: Path) -> Path:
+    return project_root(manifest_path) / CACHE_DIR
+
+
+def code_key() -> str:
+    """Identifies the code that renders and packages: neurodeck's sources and its renderers' versions."""
+    global _CODE_KEY
+    if _CODE_KEY is None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        digest = hashlib.sha256()
+        for source in sorted(Path(__file__).parent.glob("*.py")):
+            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+        for package in ("cmarkgfm", "nh3", "pyyaml", "genanki"):
+            try:
+                digest.update(f"{package}={version(package)}".encode())
+            except PackageNotFoundError:
+                digest.update(package.encode())
+        _CODE_KEY = digest.hexdigest()
+    return _CODE_KEY
+
+
+def _stamp_path(manifest_path: Path, out_dir: Path) -> Path:
+    key = hashlib.sha256(f"{manifest_path.resolve()}\0{out_dir.resolve()}".encode()).hexdigest()[:24]
+    return cache_dir(manifest_path) / "stamps" / f"{key}.json"
+
+
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def matched_files(manifest_path: Path, globs: list[str]) -> list[str]:
+    """The card files the manifest's globs match, in build order."""
+    root = project_root(manifest_path)
+    files: dict[str, None] = {}
+    for pattern in globs:
+        for match in sorted(glob.glob(str(root / pattern), recursive=True)):
+            files.setdefault(match, None)
+    return list(files)
+
+
+def fingerprint(manifest_path: Path, inputs: dict[str, str]) -> str:
+    """The fingerprint of a deck's inputs: code, manifest, lock, and `inputs` (path -> sha256)."""
+    lock_path = manifest_path.with_suffix(".lock")
+    digest = hashlib.sha256(code_key().encode())
+    digest.update(_file_digest(manifest_path).encode())
+    digest.update(_file_digest(lock_path).encode() if lock_path.exists() else b"no lock")
+    for path, file_digest in inputs.items():
+        digest.update(f"\0{path}\0{file_digest}".encode())
+    return digest.hexdigest()
+
+
+def up_to_date(manifest_path: Path, out_dir: Path) -> dict | None:
+    """The stored report of the last build if nothing it depends on changed, else None."""
+    try:
+        stamp = json.loads(_stamp_path(manifest_path, out_dir).read_text(encoding="utf-8"))
+        inputs: dict[str, str] = stamp["inputs"]
+        if [p for p in inputs if p not in stamp["media"]] != matched_files(manifest_path, stamp["globs"]):
+            return None
+        now = {path: _file_digest(Path(path)) for path in inputs}
+        output = Path(stamp["report"]["output"])
+        if fingerprint(manifest_path, now) != stamp["fingerprint"]:
+            return None
+        if output.resolve() != (out_dir / output.name).resolve() or _file_digest(output) != stamp["report"]["sha256"]:
+            return None
+        return stamp["report"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def record(manifest_path: Path, out_dir: Path, globs: list[str], inputs: dict[str, str], media: list[str],
+           report: dict) -> None:
+    """Remember a successful build made from `inputs` (path -> sha256 as read by the build).
+
+    Best effort: a cache that cannot be written is no error.
+    """
+    try:
+        stamp = {"fingerprint": fingerprint(manifest_path, inputs), "globs": globs, "inputs": inputs,
+                 "media": media, "report": report}
+        path = _stamp_path(manifest_path, out_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(stamp), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass

@@ -1,0 +1,119 @@
+"""One card file -> the notes it yields, with every problem found in that file alone.
+
+The result depends only on the file's bytes, the images it references and the deck identity
+(`DeckContext`), which is what makes it cacheable per file (see cache.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import identity
+from .load import load_card_file, slug
+from .media import MediaStore
+from .model import Card, Location, Manifest, Problem, Text
+from .render import cloze_numbers, plain_text, render_field
+from .validate import check_card, check_tags
+
+
+@dataclass(frozen=True)
+class DeckContext:
+    """What a note's rendering depends on besides its own card file."""
+
+    name: str
+    namespace: str
+    tag: str
+    root: Path
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> "DeckContext":
+        return cls(manifest.name, manifest.namespace, manifest.tag, manifest.root)
+
+
+@dataclass(slots=True)
+class Note:
+    """A card rendered into the note that will be packaged."""
+
+    id: str
+    id_location: Location
+    type: str
+    location: Location
+    subtopic: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: str
+    ords: tuple[int, ...]
+    media: tuple[str, ...]
+    guid: str
+    sort_field: str
+    checksum: int
+    hash: str
+
+
+@dataclass
+class FileResult:
+    path: Path
+    notes: list[Note] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    media: dict[str, str] = field(default_factory=dict)  # package name -> source path
+
+
+def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult:
+    """Load, check and render one card file; images are added to `media`."""
+    result = FileResult(path)
+    card_file, problems = load_card_file(path)
+    result.problems += problems
+    if card_file is None:
+        return result
+    result.problems += check_tags(card_file.tags)
+    file_tags = [t.value for t in card_file.tags]
+    for card in card_file.cards:
+        result.problems += check_card(card)
+        note, problems = render_note(card, deck, file_tags, media)
+        result.problems += problems
+        result.notes.append(note)
+    for note in result.notes:
+        for name in note.media:
+            result.media[name] = str(media.sources[name])
+    return result
+
+
+def render_note(card: Card, deck: DeckContext, file_tags: list[str],
+                media: MediaStore) -> tuple[Note, list[Problem]]:
+    """Render one card's fields and tags, and compute what identifies the note."""
+    resolve = media.resolver(card.file_path)
+    problems: list[Problem] = []
+    used_media: list[str] = []
+
+    def render(text: Text | None, cloze: bool = False) -> str:
+        if text is None:
+            return ""
+        out = render_field(text, resolve, cloze=cloze)
+        problems.extend(out.problems)
+        used_media.extend(out.media)
+        return out.html
+
+    if card.type == "cloze":
+        first: tuple[str, ...] = (render(card.text, cloze=True),)
+        ords = tuple(n - 1 for n in cloze_numbers(card.text.value)) if card.text else ()
+    else:
+        first = (render(card.question), render(card.answer))
+        ords = (0, 1) if card.type == "reversed" else (0,)
+    fields = first + (render(card.extra), render(card.source), html.escape(card.id.value, quote=False))
+    root = deck.tag
+    tags = {f"{root}::{slug(card.subtopic)}"}
+    tags.update(f"{root}::{t}" for t in file_tags)
+    tags.update(f"{root}::{t.value}" for t in card.tags)
+    sorted_tags = tuple(sorted(tags))
+    note_media = tuple(sorted(set(used_media)))
+    sort_field = plain_text(fields[0])
+    note = Note(
+        id=card.id.value, id_location=card.id.location, type=card.type, location=card.location,
+        subtopic=card.subtopic, fields=fields, tags=sorted_tags, deck=f"{deck.name}::{card.subtopic}",
+        ords=ords, media=note_media, guid=identity.note_guid(deck.namespace, card.id.value),
+        sort_field=sort_field, checksum=int(hashlib.sha1(sort_field.encode()).hexdigest()[:8], 16),
+        hash=identity.content_hash([card.type, fields, sorted_tags, list(note_media)]),
+    )
+    return note, problems
