@@ -1,0 +1,118 @@
+"""The cache and the up-to-date check: faster, never different."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cmarkgfm
+from click.testing import CliRunner
+from markdown_it import MarkdownIt
+
+from generator import fresh
+from generator.build import build
+from generator.cli import main
+
+from conftest import PNG, REPO
+
+MANIFEST = Path("decks/test-deck.yaml")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def cache_entries(project: Path) -> list[Path]:
+    return sorted((project / fresh.CACHE_DIR / "files").rglob("*"), key=str)
+
+
+def test_cached_builds_are_byte_identical_to_cache_free_builds(project, tmp_path):
+    assert build(MANIFEST, project / "dist", now=1_700_000_000).ok
+    assert [p for p in cache_entries(project) if p.is_file()]
+    cards = project / "cards" / "a.yaml"
+    cards.write_text(cards.read_text().replace("Single-unit recordings.", "Edited."))
+    warm = build(MANIFEST, project / "dist", now=1_700_000_100)
+    assert warm.ok and warm.compiled.summary()["changed"] == ["mn-discovery"]
+
+    copy = tmp_path / "nocache"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(fresh.CACHE_DIR, "dist"))
+    cold = subprocess.run([sys.executable, "-m", "generator", "build", "--locked"], cwd=copy,
+                          capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert cold.returncode == 0, cold.stderr
+    assert sha(copy / "dist" / "test-deck.apkg") == warm.sha256
+
+
+def test_damaged_cache_entries_are_ignored(project):
+    first = build(MANIFEST, project / "dist", now=1_700_000_000)
+    for entry in cache_entries(project):
+        if entry.is_file():
+            entry.write_bytes(entry.read_bytes()[:-10] + b"garbage!!!")
+    again = build(MANIFEST, project / "dist", now=1_700_000_000)
+    assert again.ok and again.sha256 == first.sha256
+    for entry in cache_entries(project):
+        if entry.is_file():
+            entry.write_bytes(b"not a cache entry at all")
+    assert build(MANIFEST, project / "dist", now=1_700_000_000).sha256 == first.sha256
+
+
+def test_changed_image_is_noticed_through_the_cache(project):
+    first = build(MANIFEST, project / "dist", now=1_700_000_000)
+    image = project / "cards" / "media" / "insula.png"
+    image.write_bytes(PNG + b"\x00extra")
+    second = build(MANIFEST, project / "dist", now=1_700_000_100)
+    assert second.ok and second.sha256 != first.sha256
+    assert second.compiled.summary()["changed"] == ["ot-image"]
+
+
+def test_nothing_changed_leaves_the_output_untouched(project):
+    runner = CliRunner()
+    assert runner.invoke(main, ["build"]).exit_code == 0
+    output = project / "dist" / "test-deck.apkg"
+    stamp = output.stat().st_mtime_ns
+    again = runner.invoke(main, ["build"])
+    assert again.exit_code == 0
+    assert "Test Deck: 5 notes, 7 cards (0 new, 0 changed, 0 removed)" in again.stdout
+    assert output.stat().st_mtime_ns == stamp
+    # any input change, or a damaged output, means a real build again
+    output.write_bytes(output.read_bytes() + b"x")
+    assert runner.invoke(main, ["build"]).exit_code == 0
+    assert output.stat().st_mtime_ns != stamp
+    assert fresh.up_to_date(MANIFEST, Path("dist")) is not None
+    (project / "cards" / "b.yaml").write_text((project / "cards" / "b.yaml").read_text() + "\n")
+    assert fresh.up_to_date(MANIFEST, Path("dist")) is None
+    (project / "cards" / "b.yaml").unlink()
+    (project / "cards" / "c.yaml").write_text("subtopic: C\ncards:\n  - id: c\n    question: Q?\n    answer: A\n")
+    assert fresh.up_to_date(MANIFEST, Path("dist")) is None
+
+
+CORPUS = [
+    "Area **F5** of the *macaque*", "one\n\ntwo", "- a\n- b\n  - c", "1. x\n2. y", "3) z", "`code` and ``co`de``",
+    "```py\nprint(1)\n```", "    indented", "> quote\n> more", "# H1\n## H2", "Setext\n===", "---", "***",
+    "[link](https://x.org \"t\")", "![img](media/a.png)", "<https://auto.link>", "\\(x^2\\) and \\[y\\]",
+    "{{c1::F5::hint}}", "&copy; &amp; &#60; &#x3C;", "line  \nbreak", "line\\\nbreak", "a_b_c __strong__",
+    "<b>raw</b> <span>x</span>", "<!-- c -->", "* * *", "+ plus", "2. starts at two", "**bold *nested* text**",
+    "Ünïcödé → ≤ 😀", "a < b > c & d \"q\" 'a'", "[ref]\n\n[ref]: https://x.org", "trailing spaces   ",
+    "tab\tinside", "*unclosed", "_a_b", "\\*escaped\\*", "1\\. not a list", "html <img src=x onerror=y>",
+]
+
+
+def test_compiled_renderer_matches_markdown_it_py():
+    md = MarkdownIt("commonmark")
+    corpus = CORPUS + [a + "\n\n" + b for a, b in zip(CORPUS, reversed(CORPUS))]
+    for text in corpus:
+        ours = cmarkgfm.markdown_to_html(text, options=cmarkgfm.Options.CMARK_OPT_UNSAFE)
+        assert ours.strip() == md.render(text).strip(), text
+
+
+def test_the_benchmark_runs_at_a_small_size():
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--cards", "300", "--large", "600",
+                           "--runs", "1"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("| case") and len(lines) == 13
+    cells = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]] for line in lines[2:]}
+    assert cells["temporary files left behind"][0] == "0"
+    assert cells["... its output equals a cold build's"][0] == "yes"
+    assert cells["rebuild with nothing changed"][0].endswith(" s")
