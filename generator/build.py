@@ -14,6 +14,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from . import fresh, identity, package
 from .cache import FileCache
@@ -172,8 +173,8 @@ class BuildResult:
         return self._report
 
 
-def package_deck(compiled: CompiledDeck, work_dir: Path | None = None) -> bytes:
-    """The .apkg bytes for a compiled deck (which must be ok)."""
+def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = None) -> None:
+    """Write the .apkg of a compiled deck (which must be ok) to `out`."""
     manifest, lock = compiled.manifest, compiled.lock
     assert manifest is not None and lock is not None and compiled.media is not None
     types = note_types(manifest.namespace)
@@ -182,9 +183,8 @@ def package_deck(compiled: CompiledDeck, work_dir: Path | None = None) -> bytes:
     notetypes = {types[kind]: lock.notetypes[kind].mod for kind in sorted({n.type for n in compiled.notes})}
     mods = [lock.notes[n.id].mod for n in compiled.notes]
     prefix = package.temp_prefix(Path(manifest.output))
-    collection = package.collection_bytes(manifest.namespace, decks, notetypes, compiled.notes, mods,
-                                          work_dir, prefix)
-    return package.package_bytes(collection, compiled.media.files)
+    package.write_package(out, manifest.namespace, decks, notetypes, compiled.notes, mods, compiled.media.files,
+                          work_dir, prefix)
 
 
 def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | None = None) -> BuildResult:
@@ -222,10 +222,11 @@ def _write(result: BuildResult, out_dir: Path, locked: bool) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         package.remove_stale(output)
         package.remove_stale(manifest.lock_path)
-        data = package_deck(compiled, work_dir=out_dir)
-        temps.append((package.prepare(output, data), output))
+        temps.append((package.prepare(output, lambda f: package_deck(compiled, f, work_dir=out_dir)), output))
+        size, digest = _size_and_sha256(temps[0][0])
         if lock_changed:
-            temps.append((package.prepare(manifest.lock_path, compiled.lock.dumps().encode()), manifest.lock_path))
+            lock_bytes = compiled.lock.dumps().encode()
+            temps.append((package.prepare(manifest.lock_path, lambda f: f.write(lock_bytes)), manifest.lock_path))
         for tmp, target in temps:
             package.commit(tmp, target)
     except (OSError, sqlite3.Error) as exc:
@@ -233,8 +234,13 @@ def _write(result: BuildResult, out_dir: Path, locked: bool) -> None:
             package.discard(tmp)
         compiled.problems.append(_write_problem(exc, out_dir))
         return
-    result.output, result.size, result.sha256 = output, len(data), hashlib.sha256(data).hexdigest()
+    result.output, result.size, result.sha256 = output, size, digest
     result.lock_written = lock_changed
+
+
+def _size_and_sha256(path: Path) -> tuple[int, str]:
+    data = path.read_bytes()
+    return len(data), hashlib.sha256(data).hexdigest()
 
 
 def _write_problem(exc: OSError | sqlite3.Error, out_dir: Path) -> Problem:

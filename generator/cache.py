@@ -13,6 +13,7 @@ import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Iterator
 
 from .fresh import cache_dir, code_key
 from .media import MediaStore
@@ -53,8 +54,7 @@ class FileCache:
             else:
                 missing.append((path, str(entry)))
         jobs = [(path, entry, self.digests.get(str(path))) for path, entry in missing]
-        for (path, _, _), payload in zip(jobs, _process_many(jobs, self.deck)):
-            result = pickle.loads(payload)
+        for (path, _, _), result in zip(jobs, _process_many(jobs, self.deck)):
             if not all(media.adopt(name, source) for name, source in result.media.items()):
                 result = process_file(path, self.deck, media)  # an image changed meanwhile
             results[path] = result
@@ -85,34 +85,42 @@ def _write(entry: Path, payload: bytes) -> None:
         pass  # a read-only cache only costs speed
 
 
-# Below this much work a process pool costs more than it saves.
+# Below this many files a process pool costs more than it saves.
 _PARALLEL_MIN_FILES = 8
 
 Job = tuple  # (card file, cache entry or None, sha256 of the bytes the cache key was made from)
 
 
-def _process_many(jobs: list[Job], deck: DeckContext) -> list[bytes]:
-    """Pickled results of `jobs`, in order; each worker also files its results in the cache."""
-    workers = min(os.cpu_count() or 1, len(jobs) // (_PARALLEL_MIN_FILES // 2) or 1)
+def _process_many(jobs: list[Job], deck: DeckContext) -> Iterator[FileResult]:
+    """The results of `jobs`, in order, each also filed in the cache.
+
+    Worker processes on every core do the work; results stream back in order and are unpickled
+    as they arrive, so memory holds only a few in transit.
+    """
+    workers = min(os.cpu_count() or 1, len(jobs) // _PARALLEL_MIN_FILES)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return _process_chunk(jobs, deck)
-    chunks = [jobs[i::workers] for i in range(workers)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        done = list(pool.map(_process_chunk, chunks, [deck] * workers))
-    by_path = {job[0]: payload for chunk, payloads in zip(chunks, done) for job, payload in zip(chunk, payloads)}
-    return [by_path[job[0]] for job in jobs]
+        for job in jobs:
+            yield _process_job(job, deck)[0]
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=gc.disable) as pool:
+        chunk = max(1, len(jobs) // (workers * 8))
+        for payload in pool.map(_process_remote, jobs, [deck] * len(jobs), chunksize=chunk):
+            yield pickle.loads(payload)
 
 
-def _process_chunk(jobs: list[Job], deck: DeckContext) -> list[bytes]:
-    gc.disable()  # see build.compile_deck
-    payloads = []
-    for path, entry, digest in jobs:
-        # Each file gets its own media store; the caller adopts the images a result names.
-        payload = pickle.dumps(process_file(path, deck, MediaStore(deck.root)), protocol=pickle.HIGHEST_PROTOCOL)
-        if entry is not None and _digest(path) == digest:  # file results only under their bytes
-            _write(Path(entry), payload)
-        payloads.append(payload)
-    return payloads
+def _process_remote(job: Job, deck: DeckContext) -> bytes:
+    return _process_job(job, deck)[1]
+
+
+def _process_job(job: Job, deck: DeckContext) -> tuple[FileResult, bytes]:
+    path, entry, digest = job
+    # Each file gets its own media store; the caller adopts the images a result names.
+    result = process_file(path, deck, MediaStore(deck.root))
+    payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    if entry is not None and _digest(path) == digest:  # file results only under their bytes
+        _write(Path(entry), payload)
+    return result, payload
 
 
 def _digest(path: Path) -> str | None:

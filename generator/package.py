@@ -6,7 +6,6 @@ permissions and order, so the same notes and lock give the same bytes on any mac
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -16,6 +15,7 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from .notes import Note
 from .notetypes import NoteType, stable_id
@@ -39,13 +39,15 @@ def deck_id(namespace: str, name: str) -> int:
     return stable_id(namespace, "deck", name)
 
 
-def collection_bytes(namespace: str, decks: list[PackDeck], notetypes: dict[NoteType, int],
-                     notes: list[Note], mods: list[int], work_dir: Path | None = None,
-                     prefix: str = TEMP_PREFIX) -> bytes:
-    """The collection.anki2 SQLite file for these notes (in study order), each with its `mod`.
+def write_package(out: BinaryIO, namespace: str, decks: list[PackDeck], notetypes: dict[NoteType, int],
+                  notes: list[Note], mods: list[int], media: dict[str, bytes], work_dir: Path | None = None,
+                  prefix: str = TEMP_PREFIX) -> None:
+    """Write the .apkg to `out`: the collection of these notes (in study order, each with its
+    `mod`), the media files numbered by sorted name, then the media map.
 
     The scratch database lives in `work_dir` (the output folder) so that a killed build's
-    leftovers are found and removed by the next one.
+    leftovers are found and removed by the next one; it is streamed into the zip, never held
+    in memory whole.
     """
     with tempfile.TemporaryDirectory(prefix=prefix, dir=work_dir) as tmp:
         db_path = os.path.join(tmp, "collection.anki2")
@@ -55,8 +57,13 @@ def collection_bytes(namespace: str, decks: list[PackDeck], notetypes: dict[Note
             conn.commit()
         finally:
             conn.close()
-        with open(db_path, "rb") as f:
-            return f.read()
+        names = sorted(media)
+        with zipfile.ZipFile(out, "w") as zf:
+            with open(db_path, "rb") as db, zf.open(_entry("collection.anki2"), "w") as entry:
+                shutil.copyfileobj(db, entry, 1 << 20)
+            for index, name in enumerate(names):
+                zf.writestr(_entry(str(index)), media[name])
+            zf.writestr(_entry("media"), json.dumps({str(i): n for i, n in enumerate(names)}).encode())
 
 
 def _fill(conn: sqlite3.Connection, namespace: str, decks: list[PackDeck],
@@ -80,18 +87,19 @@ def _fill(conn: sqlite3.Connection, namespace: str, decks: list[PackDeck],
     conn.execute("UPDATE col SET models = ?, decks = ?",
                  (json.dumps(models, sort_keys=True), json.dumps(deck_json, sort_keys=True)))
 
+    # Rows are generated as SQLite consumes them: a large deck's rows never sit in memory at once.
     note_ids = _ids(mods)
-    note_rows = [
+    note_rows = (
         (nid, n.guid, model_ids[n.type], mod, -1, f" {' '.join(n.tags)} " if n.tags else "",
          "\x1f".join(n.fields), n.sort_field, n.checksum, 0, "")
         for nid, mod, n in zip(note_ids, mods, notes)
-    ]
+    )
+    conn.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
     cards = [(nid, deck_ids[n.deck], ord_, mod) for nid, mod, n in zip(note_ids, mods, notes) for ord_ in n.ords]
-    card_rows = [
+    card_rows = (
         (cid, nid, did, ord_, mod, -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, "")
         for position, (cid, (nid, did, ord_, mod)) in enumerate(zip(_ids(c[3] for c in cards), cards), start=1)
-    ]
-    conn.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
+    )
     conn.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
     conn.executescript(indexes)
 
@@ -117,24 +125,19 @@ def _ids(mods) -> list[int]:
     return out
 
 
-def package_bytes(collection: bytes, media: dict[str, bytes]) -> bytes:
-    """The .apkg zip: collection, media files numbered by sorted name, then the media map."""
-    buffer = io.BytesIO()
-    names = sorted(media)
-    with zipfile.ZipFile(buffer, "w") as zf:
-        _add(zf, "collection.anki2", collection)
-        for index, name in enumerate(names):
-            _add(zf, str(index), media[name])
-        _add(zf, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode())
-    return buffer.getvalue()
-
-
-def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry that is the same on every machine: fixed date, permissions and system."""
     info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
     info.create_system = 3
     info.external_attr = 0o644 << 16
     info.compress_type = zipfile.ZIP_DEFLATED
-    zf.writestr(info, data, compresslevel=1)  # 3.5x smaller than stored, for little time
+    # Deflate level 1: 3.5 times smaller than stored, for little time. (`compress_level` is
+    # public from Python 3.13; before, only the private name exists.)
+    if hasattr(zipfile.ZipInfo, "compress_level"):
+        info.compress_level = 1
+    else:
+        info._compresslevel = 1
+    return info
 
 
 def temp_prefix(target: Path) -> str:
@@ -159,12 +162,12 @@ def remove_stale(target: Path) -> None:
                 pass
 
 
-def prepare(target: Path, data: bytes) -> Path:
-    """Write `data` to a temporary file beside `target`, flushed to disk; `commit` renames it."""
+def prepare(target: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Have `write` fill a temporary file beside `target`, flushed to disk; `commit` renames it."""
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)

@@ -114,7 +114,7 @@ def every_package_passes_ankis_checks(request, monkeypatch, tmp_path_factory):
 
     monkeypatch.setattr(package, "commit", recording_commit)
     yield
-    for digest, data in built.items():
+    for data in built.values():
         assert_passes_ankis_checks(data, tmp_path_factory.mktemp("integrity"))
 
 
