@@ -15,9 +15,10 @@ from .fresh import project_root
 from .model import CARD_TYPES, Card, CardFile, Location, Manifest, Problem, Text
 from .yamlsource import YMap, YScalar, YSeq, YValue, describe, parse, read_text
 
-MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output")
+MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "lint", "glossary")
 FILE_KEYS = ("subtopic", "tags", "cards")
-CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags")
+CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired", "why", "lint")
+_TRUE, _FALSE = ("true", "yes"), ("false", "no")
 _TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
 MAX_FIELD_CHARS = 100_000  # far beyond any real card; keeps rendering and Anki's editor responsive
 
@@ -70,6 +71,24 @@ class _Reader:
                    "put the text in double quotes if it contains ': ' or starts with [ or {")
         return None
 
+    def mapping(self, mapping: YMap, key: str) -> YMap | None:
+        if key not in mapping.items:
+            return None
+        _, value = mapping.items[key]
+        if isinstance(value, YMap):
+            return value
+        self.error(value.location, f"'{key}' must be a mapping, not {describe(value)}")
+        return None
+
+    def flag(self, mapping: YMap, key: str) -> bool:
+        value = self.text(mapping, key)
+        if value is None or value.value.lower() in _FALSE:
+            return False
+        if value.value.lower() in _TRUE:
+            return True
+        self.error(value.location, f"'{key}' must be true or false, not '{value.value}'")
+        return False
+
     def text_list(self, mapping: YMap, key: str, required: bool = False) -> list[Text]:
         if key not in mapping.items:
             if required:
@@ -112,6 +131,8 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
     description = r.text(value, "description")
     cards = r.text_list(value, "cards", required=True)
     output = r.text(value, "output")
+    glossary = r.text_list(value, "glossary")
+    lint = r.mapping(value, "lint")
     if name is None or namespace is None:
         return None, problems
     if "::" in name.value or name.value != name.value.strip():
@@ -129,6 +150,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
         path=path, root=project_root(path), name=name.value, namespace=namespace.value,
         tag=tag_value, description=description.value if description else "",
         cards=cards, output=output_value, location=value.location,
+        lint={key: (loc, v) for key, (loc, v) in lint.items.items()} if lint else {}, glossary=glossary,
     )
     return manifest, problems
 
@@ -213,10 +235,22 @@ def _read_card(r: _Reader, item: YValue, subtopic: str, path: Path) -> Card | No
                     "cloze cards use 'text'; other cards use 'question' and 'answer'")
     fields = {name: r.text(item, name, required=name in required) for name in _TEXT_FIELDS}
     tags = r.text_list(item, "tags")
+    retired = r.flag(item, "retired")
+    why = r.text(item, "why")
+    if why is not None and not retired:
+        r.error(why.location, "'why' explains a retirement, but this card is not retired",
+                "add 'retired: true', or use 'extra' for notes to students")
+    lint_ignore, lint_why = [], None
+    lint = r.mapping(item, "lint")
+    if lint is not None:
+        r.check_keys(lint, ("ignore", "why"), "a card's lint settings")
+        lint_ignore = r.text_list(lint, "ignore", required=True)
+        lint_why = r.text(lint, "why", required=True)
     if card_id is None:
         return None
     return Card(id=card_id, type=kind_value, location=item.location, subtopic=subtopic,
-                file_path=path, tags=tags, **fields)
+                file_path=path, tags=tags, retired=retired, why=why, lint_ignore=lint_ignore,
+                lint_why=lint_why, **fields)
 
 
 def _parse_file(path: Path, shown: str):

@@ -77,6 +77,10 @@ class Card:
     extra: Text | None = None
     source: Text | None = None
     tags: list[Text] = field(default_factory=list)
+    retired: bool = False
+    why: Text | None = None  # why the card was retired
+    lint_ignore: list[Text] = field(default_factory=list)  # lint rule codes silenced on this card
+    lint_why: Text | None = None  # the reason they are silenced
 
 
 @dataclass
@@ -100,6 +104,8 @@ class Manifest:
     cards: list[Text]
     output: str
     location: Location
+    lint: dict[str, tuple[Location, object]] = field(default_factory=dict)  # rule code -> raw setting
+    glossary: list[Text] = field(default_factory=list)  # abbreviations that need no spelling out
 
     @property
     def lock_path(self) -> Path:

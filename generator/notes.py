@@ -50,6 +50,7 @@ class Note:
     sort_field: str
     checksum: int
     hash: str
+    retired: bool = False
 
 
 @dataclass
@@ -80,6 +81,16 @@ def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult
     return result
 
 
+RETIRED_TAG = "retired"
+
+
+def retirement_notice(card: Card, render) -> str:
+    """What a retired card shows instead of its answer (Anki never deletes a note on import)."""
+    reason = f" {render(card.why)}" if card.why else ""
+    return (f'<div class="nd-retired"><b>This card has been retired.</b>{reason} '
+            f"You can delete it: search for <code>tag:*::{RETIRED_TAG}</code> in the browser.</div>")
+
+
 def render_note(card: Card, deck: DeckContext, file_tags: list[str],
                 media: MediaStore) -> tuple[Note, list[Problem]]:
     """Render one card's fields and tags, and compute what identifies the note."""
@@ -95,15 +106,21 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
         used_media.extend(out.media)
         return out.html
 
+    extra = render(card.extra)
     if card.type == "cloze":
         first: tuple[str, ...] = (render(card.text, cloze=True),)
         ords = tuple(n - 1 for n in cloze_numbers(card.text.value)) if card.text else ()
+        if card.retired:
+            extra = retirement_notice(card, render)
     else:
-        first = (render(card.question), render(card.answer))
+        answer = retirement_notice(card, render) if card.retired else render(card.answer)
+        first = (render(card.question), answer)
         ords = (0, 1) if card.type == "reversed" else (0,)
-    fields = first + (render(card.extra), render(card.source), html.escape(card.id.value, quote=False))
+    fields = first + (extra, render(card.source), html.escape(card.id.value, quote=False))
     root = deck.tag
     tags = {f"{root}::{slug(card.subtopic)}"}
+    if card.retired:
+        tags.add(f"{root}::{RETIRED_TAG}")
     tags.update(f"{root}::{t}" for t in file_tags)
     tags.update(f"{root}::{t.value}" for t in card.tags)
     sorted_tags = tuple(sorted(tags))
@@ -114,6 +131,6 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
         subtopic=card.subtopic, fields=fields, tags=sorted_tags, deck=f"{deck.name}::{card.subtopic}",
         ords=ords, media=note_media, guid=identity.note_guid(deck.namespace, card.id.value),
         sort_field=sort_field, checksum=int(hashlib.sha1(sort_field.encode()).hexdigest()[:8], 16),
-        hash=identity.content_hash([card.type, fields, sorted_tags, list(note_media)]),
+        hash=identity.content_hash([card.type, fields, sorted_tags, list(note_media)]), retired=card.retired,
     )
     return note, problems

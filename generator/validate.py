@@ -58,6 +58,12 @@ def check_against_lock(notes: list["Note"], lock: Lock | None, lock_shown: str) 
         return []
     problems = []
     removed = set(lock.removed)
+    present = {note.id for note in notes}
+    for card_id in sorted(set(lock.notes) - present):
+        problems.append(Problem(
+            Location(lock_shown), f"released card '{card_id}' is gone from the cards",
+            "Anki never deletes notes on import, so students keep it for ever; put it back with "
+            "'retired: true' and a 'why' so that they learn it is retired", severity="warning"))
     for note in notes:
         card_id = note.id
         entry = lock.notes.get(card_id)

@@ -196,3 +196,17 @@ def test_readme_table_matches_the_bundled_deck(bundled):
         row[5] += len(note.ords)
     expected["Total"] = [sum(r[i] for r in expected.values()) for i in range(6)]
     assert rows == expected
+
+
+def test_retiring_a_card_updates_it_in_place_with_a_notice(project, collection, tmp_path):
+    import_package(collection, build_ok(tmp_path / "v1", T0))
+    cards_a = project / "cards" / "a.yaml"
+    cards_a.write_text(cards_a.read_text().replace(
+        "  - id: mn-term\n    type: reversed\n",
+        "  - id: mn-term\n    type: reversed\n    retired: true\n    why: Merged into mn-discovery.\n"))
+    log = import_package(collection, build_ok(tmp_path / "v2", T0 + 100))
+    assert len(log.updated) == 1 and not log.new and not log.conflicting
+    note = note_by_id(collection, "mn-term")
+    assert "This card has been retired." in note["Answer"] and "Merged into mn-discovery." in note["Answer"]
+    assert "td::retired" in note.tags
+    assert collection.find_notes("tag:td::retired") == [note.id]

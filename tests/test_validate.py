@@ -239,3 +239,26 @@ def test_file_over_the_size_limit(project, monkeypatch):
     monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 1000)
     problems = problems_for(project, "subtopic: X\n# " + "padding " * 200 + "\ncards: []\n")
     assert one(problems, "the limit is 1000").startswith("cards/a.yaml: error: file is")
+
+
+def test_card_gone_without_retiring_is_a_warning(project):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    assert build(MANIFEST, project / "dist", now=1_700_000_000).ok
+    write(project / "cards" / "a.yaml", (project / "cards" / "a.yaml").read_text().split("  - id: mn-term")[0])
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 0
+    assert ("decks/test-deck.lock: warning: released card 'mn-term' is gone from the cards" in result.stderr)
+    assert "'retired: true'" in result.stderr
+
+
+def test_retired_flag_and_why_are_checked(project):
+    problems = problems_for(project, "subtopic: X\ncards:\n  - id: a\n    question: Q?\n    answer: A\n"
+                                     "    retired: maybe\n  - id: b\n    question: Q?\n    answer: A\n"
+                                     "    why: Old.\n  - id: c\n    question: Q?\n    answer: A\n"
+                                     "    lint: {ignore: [ND101]}\n")
+    assert one(problems, "'retired' must be true or false, not 'maybe'").startswith("cards/a.yaml:6:14:")
+    assert one(problems, "'why' explains a retirement").startswith("cards/a.yaml:10:10:")
+    assert one(problems, "missing required key 'why'").startswith("cards/a.yaml:14:11:")
