@@ -25,7 +25,7 @@ from .model import Location, Manifest, Problem, Text, has_errors
 from .notes import DeckContext, Note
 from .notetypes import NoteType, note_types
 from .render import render_field
-from .validate import check_against_lock, check_duplicates, check_lock_namespace
+from .validate import check_against_lock, check_duplicates, check_gone, check_lock_namespace
 
 
 @dataclass
@@ -114,6 +114,7 @@ def _compile(manifest_path: Path, now: int | None) -> CompiledDeck:
     result.problems += check_against_lock(result.notes, result.old_lock, lock_shown)
     if not result.ok:
         return result
+    result.problems += check_gone(result.notes, result.old_lock, lock_shown)
     types = note_types(manifest.namespace)
     used = {n.type for n in result.notes}
     result.problems += _check_schemas(result, types)

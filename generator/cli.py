@@ -17,6 +17,9 @@ Examples:
   neurodeck build                         build every deck into dist/
   neurodeck build decks/intimacy.yaml --out release/
   neurodeck build --locked --format json  CI: fail if the lock is stale
+  neurodeck build --watch                 rebuild on every save
+  neurodeck stats --format json           counts per subtopic, type and tag
+  neurodeck new "Mirror Neurons" --manifest decks/intimacy.yaml
 """
 
 
@@ -80,14 +83,17 @@ def validate(manifests: tuple[Path, ...], fmt: str) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder the packages are written to.")
 @click.option("--locked", is_flag=True, help="Fail, writing nothing, if a lock file is missing or would change.")
+@click.option("--watch", "watching", is_flag=True, help="Rebuild whenever a card file, manifest or image changes.")
 @format_option
-def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, fmt: str) -> None:
+def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bool, fmt: str) -> None:
     """Validate, then build each manifest's deck into an .apkg and update its lock.
 
     A deck whose inputs did not change since its last build is left untouched.
     """
     from .fresh import up_to_date
 
+    if watching:
+        _watch(_manifests(manifests), out_dir, locked)
     reports = []
     for manifest in _manifests(manifests):
         report = up_to_date(manifest, out_dir)  # answers without loading the compiler
@@ -106,6 +112,67 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, fmt: str) ->
             if report["output"] is not None:
                 _print_summary(report)
     sys.exit(0 if ok else 1)
+
+
+@main.command(epilog=EPILOG)
+@manifests_argument
+@format_option
+def stats(manifests: tuple[Path, ...], fmt: str) -> None:
+    """Counts per subtopic, note type and tag, the cards Anki will make, sources and retired cards."""
+    from .build import compile_deck
+    from .stats import deck_stats
+
+    results = [compile_deck(m) for m in _manifests(manifests)]
+    _print_problems([p for r in results for p in r.problems])
+    decks = [deck_stats(r) for r in results if r.manifest is not None and r.ok]
+    if fmt == "json":
+        click.echo(json.dumps({"ok": all(r.ok for r in results), "decks": decks}, indent=2, sort_keys=True))
+    else:
+        for s in decks:
+            click.echo(f"{s['deck']}: {s['notes']} notes, {s['cards']} cards")
+            for title, key in (("subtopic", "subtopics"), ("note type", "types")):
+                for name, counts in s[key].items():
+                    click.echo(f"  {title:<10} {name:<32} {counts['notes']:>5} notes {counts['cards']:>6} cards")
+            share = round(100 * s["source_share"])
+            click.echo(f"  sources: {s['with_source']} of {s['notes']} notes ({share}%)")
+            click.echo(f"  retired: {len(s['retired'])}" + (f" ({', '.join(s['retired'])})" if s["retired"] else ""))
+            click.echo("  tags: " + ", ".join(f"{t} {c}" for t, c in s["tags"].items()))
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+@main.command(epilog=EPILOG)
+@click.argument("subtopic")
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Also add the new file to this manifest's cards, unless a glob there already takes it.")
+def new(subtopic: str, manifest: Path | None) -> None:
+    """Create cards/<subtopic>.yaml with one example card of each type."""
+    from .scaffold import new_card_file
+
+    path, problems = new_card_file(subtopic, Path.cwd(), manifest)
+    _print_problems(problems)
+    if path is not None:
+        click.echo(f"created {path}")
+    sys.exit(1 if problems else 0)
+
+
+def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> None:
+    if locked:
+        raise click.UsageError("--watch rebuilds on every change; it cannot be combined with --locked")
+    from .watch import watch
+
+    def show(results) -> None:
+        for result in results:
+            _print_problems(result.problems)
+            if result.output is not None:
+                _print_summary(result.report())
+        click.echo("Watching for changes (Ctrl-C to stop)...", err=True)
+
+    try:
+        watch(manifests, out_dir, show)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Stopped watching.", err=True)
+    sys.exit(0)
 
 
 def _deck_json(compiled) -> dict:

@@ -58,12 +58,6 @@ def check_against_lock(notes: list["Note"], lock: Lock | None, lock_shown: str) 
         return []
     problems = []
     removed = set(lock.removed)
-    present = {note.id for note in notes}
-    for card_id in sorted(set(lock.notes) - present):
-        problems.append(Problem(
-            Location(lock_shown), f"released card '{card_id}' is gone from the cards",
-            "Anki never deletes notes on import, so students keep it for ever; put it back with "
-            "'retired: true' and a 'why' so that they learn it is retired", severity="warning"))
     for note in notes:
         card_id = note.id
         entry = lock.notes.get(card_id)
@@ -78,6 +72,15 @@ def check_against_lock(notes: list["Note"], lock: Lock | None, lock_shown: str) 
                 f"students still have the old card; use a new id, or delete '{card_id}' from "
                 f"'removed' in {lock_shown} if you mean to bring the same card back"))
     return problems
+
+
+def check_gone(notes: list["Note"], lock: Lock | None, lock_shown: str) -> list[Problem]:
+    """Released cards deleted instead of retired (only meaningful when every file loaded)."""
+    present = {note.id for note in notes}
+    return [Problem(Location(lock_shown), f"released card '{card_id}' is gone from the cards",
+                    "Anki never deletes notes on import, so students keep it for ever; put it back with "
+                    "'retired: true' and a 'why' so that they learn it is retired", severity="warning")
+            for card_id in sorted(set(lock.notes if lock else ()) - present)]
 
 
 def check_lock_namespace(lock: Lock | None, namespace: str, lock_path) -> list[Problem]:

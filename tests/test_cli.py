@@ -64,3 +64,77 @@ def test_version_and_help_with_examples():
 def test_python_dash_m_is_the_same_command(project):
     done = subprocess.run([sys.executable, "-m", "generator", "validate"], capture_output=True, text=True)
     assert done.returncode == 0 and "Test Deck: 5 notes, 7 cards: ok" in done.stdout
+
+
+def test_build_watch_rebuilds_on_a_real_change_and_stops_cleanly(project):
+    import os
+    import signal
+    import time
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    log = project.parent / "watch.log"  # outside the watched project
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "generator", "build", "--watch"], stdout=out,
+                                stderr=subprocess.STDOUT, env=env)
+        try:
+            apkg = project / "dist" / "test-deck.apkg"
+            deadline = time.monotonic() + 30
+            while not (apkg.exists() and "Watching" in log.read_text()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            first = apkg.read_bytes()
+            cards = project / "cards" / "a.yaml"
+            cards.write_text(cards.read_text().replace("Single-unit recordings.", "Edited while watching."))
+            while apkg.read_bytes() == first and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert apkg.read_bytes() != first
+            cards.write_text("subtopic: [broken\n")  # an error is printed, the good package stays
+            while log.read_text().count("error:") == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            second = apkg.read_bytes()
+        finally:
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=20)
+    text = log.read_text()
+    assert code == 0 and "Stopped watching." in text and "Traceback" not in text
+    assert "(0 new, 1 changed, 0 removed)" in text and "cards/a.yaml:2:1: error: YAML syntax error" in text
+    assert "is gone from the cards" not in text  # a broken file is not a deleted card
+    assert apkg.read_bytes() == second != first
+
+
+def test_stats_counts_everything(project):
+    result = run("stats", "--format", "json")
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)["decks"][0]
+    assert stats["notes"] == 5 and stats["cards"] == 7
+    assert stats["subtopics"] == {"Mirror Neurons": {"notes": 3, "cards": 5}, "Neuropeptides": {"notes": 2, "cards": 2}}
+    assert stats["types"]["reversed"] == {"notes": 1, "cards": 2}
+    assert stats["tags"]["mirror-neurons"] == 3 and stats["tags"]["macaque"] == 1
+    assert stats["with_source"] == 5 and stats["source_share"] == 1.0 and stats["retired"] == []
+    text = run("stats").stdout
+    assert "Test Deck: 5 notes, 7 cards" in text and "sources: 5 of 5 notes (100%)" in text
+
+
+def test_new_creates_a_valid_card_file_and_adds_it_to_the_manifest(project):
+    manifest = Path("decks/test-deck.yaml")
+    manifest.write_text(manifest.read_text().replace("cards: [cards/*.yaml]", "cards: [cards/a.yaml, cards/b.yaml]"))
+    result = run("new", "Social Connection", "--manifest", str(manifest))
+    assert result.exit_code == 0, result.output
+    assert Path("cards/social-connection.yaml").is_file()
+    assert "cards: [cards/a.yaml, cards/b.yaml, cards/social-connection.yaml]" in manifest.read_text()
+    report = json.loads(run("stats", "--format", "json").stdout)["decks"][0]
+    assert report["subtopics"]["Social Connection"] == {"notes": 4, "cards": 6}
+    assert report["types"]["cloze"] == {"notes": 2, "cards": 4}
+    assert run("validate").exit_code == 0
+    again = run("new", "Social Connection")
+    assert again.exit_code == 1 and "file already exists" in again.stderr
+
+
+def test_new_appends_to_a_block_list_and_skips_a_matching_glob(project):
+    manifest = Path("decks/test-deck.yaml")
+    manifest.write_text(manifest.read_text().replace("cards: [cards/*.yaml]", "cards:\n  - cards/a.yaml  # first\n  - cards/b.yaml"))
+    assert run("new", "Mirror Systems", "--manifest", str(manifest)).exit_code == 0
+    assert "  - cards/a.yaml  # first\n  - cards/b.yaml\n  - cards/mirror-systems.yaml" in manifest.read_text()
+    assert run("validate").exit_code == 0
+    manifest.write_text("name: Test Deck\nnamespace: test-deck\ntag: td\ncards: [cards/*.yaml]\n")
+    assert run("new", "Other", "--manifest", str(manifest)).exit_code == 0
+    assert manifest.read_text().count("cards/") == 1  # the glob already takes the new file

@@ -1,0 +1,35 @@
+"""`neurodeck build --watch`: rebuild whenever a deck's sources change."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from .build import BuildResult, build
+from .fresh import CACHE_DIR, project_root
+from .package import TEMP_PREFIX
+
+
+_SOURCE_SUFFIXES = {".yaml", ".yml", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
+
+
+def watch(manifests: list[Path], out_dir: Path, on_build: Callable[[list[BuildResult]], None],
+          stop: threading.Event | None = None, debounce_ms: int = 300) -> None:
+    """Build now, then again after each burst of changes to card files, manifests or images,
+    until `stop` is set (or KeyboardInterrupt). A failed build keeps the last good package."""
+    from watchfiles import DefaultFilter, watch as changes_of  # only this command needs it
+
+    out = out_dir.resolve()
+
+    class Sources(DefaultFilter):
+        # Only what a deck is made of; never our own writes (packages, locks, cache, temporaries).
+        def __call__(self, change, path: str) -> bool:
+            p = Path(path)
+            return (super().__call__(change, path) and p.suffix.lower() in _SOURCE_SUFFIXES
+                    and not p.is_relative_to(out) and CACHE_DIR not in p.parts
+                    and not p.name.startswith(TEMP_PREFIX))
+
+    on_build([build(m, out_dir) for m in manifests])
+    roots = sorted({str(project_root(m)) for m in manifests})
+    for _ in changes_of(*roots, watch_filter=Sources(), debounce=debounce_ms, stop_event=stop):
+        on_build([build(m, out_dir) for m in manifests])
