@@ -5,6 +5,7 @@ Heavy modules are imported inside commands so that --help and --version stay fas
 """
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ Examples:
   neurodeck build --watch                 rebuild on every save
   neurodeck stats --format json           counts per subtopic, type and tag
   neurodeck new "Mirror Neurons" --manifest decks/intimacy.yaml
+  neurodeck check-upgrade v1.apkg v2.apkg simulate a student's upgrade in Anki
 """
 
 
@@ -33,9 +35,15 @@ def _version() -> str:
 
 manifests_argument = click.argument(
     "manifests", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-    help="Report format on stdout; json is for CI.")
+def format_option(command):
+    """--format text|json, and --json as its shortcut, merged into one `fmt` argument."""
+    @functools.wraps(command)
+    def merged(*args, json_flag: bool, fmt: str, **kwargs):
+        return command(*args, fmt="json" if json_flag else fmt, **kwargs)
+
+    merged = click.option("--json", "json_flag", is_flag=True, help="Same as --format json.")(merged)
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                        show_default=True, help="Report format on stdout; json is for CI.")(merged)
 
 
 def _manifests(given: tuple[Path, ...]) -> list[Path]:
@@ -153,6 +161,36 @@ def new(subtopic: str, manifest: Path | None) -> None:
     if path is not None:
         click.echo(f"created {path}")
     sys.exit(1 if problems else 0)
+
+
+@main.command("check-upgrade", epilog=EPILOG)
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@format_option
+def check_upgrade(old: Path, new: Path, fmt: str) -> None:
+    """Simulate a student's upgrade from OLD.apkg to NEW.apkg in the real Anki engine.
+
+    Exit 1 on a conflicting note, a cloned note type, lost review history, or a note of OLD
+    that vanished from NEW without being retired. Needs `pip install 'neurodeck[verify]'`.
+    """
+    from .upgrade import check_upgrade as simulate
+
+    report, problems = simulate(old, new)
+    _print_problems(problems)
+    if report is None:
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(f"Upgrade {old} -> {new}: {'ok' if report.ok else 'FAILED'}")
+        for label, names in (("new", report.new), ("updated", report.updated), ("unchanged", report.unchanged),
+                             ("conflicting", report.conflicting), ("vanished without retiring", report.vanished),
+                             ("retired", report.retired), ("cloned note types", report.cloned_notetypes),
+                             ("cards that lost review history", report.cards_without_history)):
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            click.echo(f"  {label:<31} {len(names):>5}" + (f"  {shown}" if names and label != "unchanged" else ""))
+        click.echo(f"  reviews before/after upgrade     {report.reviews_before} / {report.reviews_after}")
+    sys.exit(0 if report.ok else 1)
 
 
 def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> None:
