@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import gc
 import hashlib
+import html
 import os
 import sqlite3
 from collections import Counter
@@ -77,14 +78,14 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def compile_deck(manifest_path: Path, now: int | None = None) -> CompiledDeck:
+def compile_deck(manifest_path: Path, now: int | None = None, release: dict[str, str] | None = None) -> CompiledDeck:
     """Load, validate and render one manifest's deck, and compute its next lock. Writes nothing
     but the cache."""
     with _no_cyclic_gc():
-        return _compile(manifest_path, now)
+        return _compile(manifest_path, now, release)
 
 
-def _compile(manifest_path: Path, now: int | None) -> CompiledDeck:
+def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | None) -> CompiledDeck:
     result = CompiledDeck(manifest_path)
     manifest, problems = load_manifest(manifest_path)
     result.problems += problems
@@ -122,8 +123,14 @@ def _compile(manifest_path: Path, now: int | None) -> CompiledDeck:
         result.old_lock, manifest.namespace,
         {n.id: (n.hash, n.type) for n in result.notes},
         {kind: (nt.content_hash(), _schema_hash(nt)) for kind, nt in types.items() if kind in used},
-        identity.build_time() if now is None else now,
+        identity.build_time() if now is None else now, release,
     )
+    released = result.lock.release["version"] if result.lock.release else None
+    if manifest.version is not None and manifest.version.value != released:
+        result.problems.append(Problem(
+            manifest.version.location, f"version {manifest.version.value} has not been released "
+            f"(the lock records {released or 'no release'})",
+            f"run `neurodeck release {manifest.version.value}` instead of editing the version by hand"))
     return result
 
 
@@ -170,8 +177,24 @@ class BuildResult:
             self._report = dict(self.compiled.summary(), manifest=str(self.compiled.manifest_path), ok=self.ok,
                                 problems=[p.to_json() for p in self.problems],
                                 output=str(self.output) if self.output else None, size=self.size,
-                                sha256=self.sha256 or None, lock_written=self.lock_written)
+                                sha256=self.sha256 or None, lock_written=self.lock_written,
+                                environment=build_environment())
         return self._report
+
+
+def build_environment() -> dict[str, str]:
+    """What the package's bytes depend on besides the sources: reproducible for equal values."""
+    import platform
+    import zlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    env = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "zlib": zlib.ZLIB_RUNTIME_VERSION}
+    for name in ("neurodeck", "genanki", "cmarkgfm", "nh3", "pyyaml"):
+        try:
+            env[name] = version(name)
+        except PackageNotFoundError:
+            env[name] = "unknown"
+    return env
 
 
 def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = None) -> None:
@@ -180,7 +203,11 @@ def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = 
     assert manifest is not None and lock is not None and compiled.media is not None
     types = note_types(manifest.namespace)
     subdecks = sorted({n.deck for n in compiled.notes})
-    decks = [package.PackDeck(manifest.name, compiled.description)] + [package.PackDeck(d, "") for d in subdecks]
+    description = compiled.description
+    if lock.release:  # the date comes from the lock, never the clock: rebuilds give the same bytes
+        description += (f'<p class="nd-release">Version {html.escape(lock.release["version"])}, '
+                        f'released {html.escape(lock.release["date"])}</p>')
+    decks = [package.PackDeck(manifest.name, description)] + [package.PackDeck(d, "") for d in subdecks]
     notetypes = {types[kind]: lock.notetypes[kind].mod for kind in sorted({n.type for n in compiled.notes})}
     mods = [lock.notes[n.id].mod for n in compiled.notes]
     prefix = package.temp_prefix(Path(manifest.output))
@@ -188,7 +215,8 @@ def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = 
                           work_dir, prefix)
 
 
-def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | None = None) -> BuildResult:
+def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | None = None,
+          release: dict[str, str] | None = None) -> BuildResult:
     """Compile one manifest and write its package and lock.
 
     With `locked`, a missing or outdated lock is a problem and nothing is written. Concurrent
@@ -196,7 +224,7 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
     lock as they were, and the next build removes its temporary files.
     """
     with package.exclusive(manifest_path), _no_cyclic_gc():
-        result = BuildResult(compile_deck(manifest_path, now))
+        result = BuildResult(compile_deck(manifest_path, now, release))
         if result.ok:
             _write(result, out_dir, locked)
         if result.ok and result.output is not None:

@@ -163,6 +163,29 @@ def new(subtopic: str, manifest: Path | None) -> None:
     sys.exit(1 if problems else 0)
 
 
+@main.command(epilog=EPILOG)
+@click.argument("version")
+@click.argument("manifest", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Folder the packages are written to.")
+def release(version: str, manifest: Path | None, out_dir: Path) -> None:
+    """Record release VERSION (newer than the last) in the manifest and lock, and rebuild.
+
+    Then commit the manifest and lock, and tag vVERSION.
+    """
+    from .release import release as make_release
+
+    manifests = [manifest] if manifest else _manifests(())
+    if len(manifests) != 1:
+        raise click.UsageError("several manifests in decks/: name the one to release")
+    result, problems = make_release(version, manifests[0], out_dir)
+    _print_problems(problems + (result.problems if result else []))
+    if result is None or not result.ok:
+        sys.exit(1)
+    _print_summary(result.report())
+    click.echo(f"Released {version}: commit {manifests[0]} and its lock, then tag v{version}.")
+
+
 @main.command("check-upgrade", epilog=EPILOG)
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -58,6 +58,7 @@ class Lock:
     notes: dict[str, Entry] = field(default_factory=dict)
     notetypes: dict[str, NoteTypeEntry] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
+    release: dict[str, str] | None = None  # {"version": ..., "date": "YYYY-MM-DD"} of the last release
 
     def dumps(self) -> str:
         """JSON with sorted keys and one note per line, so it diffs and merges well."""
@@ -76,7 +77,8 @@ class Lock:
             f'  "namespace": {json.dumps(self.namespace)},\n'
             f'  "notes": {block(notes)},\n'
             f'  "notetypes": {block(notetypes)},\n'
-            f'  "removed": [' + (f"\n{removed}\n  ]" if removed else "]") + "\n"
+            + (f'  "release": {json.dumps(self.release, sort_keys=True)},\n' if self.release else "")
+            + f'  "removed": [' + (f"\n{removed}\n  ]" if removed else "]") + "\n"
             "}\n"
         )
 
@@ -103,6 +105,8 @@ def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
             notetypes={str(k): NoteTypeEntry(str(v["hash"]), int(v["mod"]), str(v["schema"]))
                        for k, v in data["notetypes"].items()},
             removed=[str(r) for r in data["removed"]],
+            release=({"version": str(data["release"]["version"]), "date": str(data["release"]["date"])}
+                     if data.get("release") else None),
         ), []
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         return None, [Problem(Location(shown), f"lock file has an unexpected structure ({exc})",
@@ -124,7 +128,7 @@ def _next_mod(previous: int | None, now: int) -> int:
 
 
 def next_lock(old: Lock | None, namespace: str, notes: dict[str, tuple[str, str]],
-              notetypes: dict[str, tuple[str, str]], now: int) -> Lock:
+              notetypes: dict[str, tuple[str, str]], now: int, release: dict[str, str] | None = None) -> Lock:
     """The lock after this build.
 
     notes maps card id -> (content hash, type); notetypes maps kind -> (hash, schema hash).
@@ -148,4 +152,5 @@ def next_lock(old: Lock | None, namespace: str, notes: dict[str, tuple[str, str]
         lock.notetypes.setdefault(kind, entry)  # a type unused today keeps its history
     gone = set(old.removed) | (set(old.notes) - set(notes))
     lock.removed = sorted(gone - set(notes))
+    lock.release = release or old.release
     return lock

@@ -15,7 +15,8 @@ from .fresh import project_root
 from .model import CARD_TYPES, Card, CardFile, Location, Manifest, Problem, Text
 from .yamlsource import YMap, YScalar, YSeq, YValue, describe, parse, read_text
 
-MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "lint", "glossary")
+MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "version", "lint", "glossary")
+VERSION = re.compile(r"\d+(?:\.\d+){0,3}")
 FILE_KEYS = ("subtopic", "tags", "cards")
 CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired", "why", "lint")
 _TRUE, _FALSE = ("true", "yes"), ("false", "no")
@@ -132,6 +133,9 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
     cards = r.text_list(value, "cards", required=True)
     output = r.text(value, "output")
     glossary = r.text_list(value, "glossary")
+    version = r.text(value, "version")
+    if version is not None and not VERSION.fullmatch(version.value):
+        r.error(version.location, f"version '{version.value}' must be numbers separated by dots, e.g. 1.2.0")
     lint = r.mapping(value, "lint")
     if name is None or namespace is None:
         return None, problems
@@ -151,6 +155,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
         tag=tag_value, description=description.value if description else "",
         cards=cards, output=output_value, location=value.location,
         lint={key: (loc, v) for key, (loc, v) in lint.items.items()} if lint else {}, glossary=glossary,
+        version=version,
     )
     return manifest, problems
 
