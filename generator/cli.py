@@ -186,6 +186,15 @@ def release(version: str, manifest: Path | None, out_dir: Path) -> None:
     click.echo(f"Released {version}: commit {manifests[0]} and its lock, then tag v{version}.")
 
 
+@main.command(epilog=EPILOG)
+@click.argument("kind", type=click.Choice(["card-file", "manifest"]), default="card-file")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of card files or manifests, for editors."""
+    from .schema import render
+
+    click.echo(render(kind), nl=False)
+
+
 @main.command("check-upgrade", epilog=EPILOG)
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))

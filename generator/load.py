@@ -12,14 +12,15 @@ import re
 from pathlib import Path
 
 from .fresh import project_root
-from .model import CARD_TYPES, Card, CardFile, Location, Manifest, Problem, Text
+from .model import (CARD_TYPES, FLAG_VALUES, ROOT_TAG_PATTERN, SLUG_PATTERN, VERSION_PATTERN, Card, CardFile, Location, Manifest,
+                    Problem, Text, fields_of)
 from .yamlsource import YMap, YScalar, YSeq, YValue, describe, parse, read_text
 
 MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "version", "lint", "glossary")
-VERSION = re.compile(r"\d+(?:\.\d+){0,3}")
+VERSION = re.compile(VERSION_PATTERN)
 FILE_KEYS = ("subtopic", "tags", "cards")
 CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired", "why", "lint")
-_TRUE, _FALSE = ("true", "yes"), ("false", "no")
+_TRUE, _FALSE = FLAG_VALUES[True], FLAG_VALUES[False]
 _TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
 MAX_FIELD_CHARS = 100_000  # far beyond any real card; keeps rendering and Anki's editor responsive
 
@@ -142,11 +143,11 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
     if "::" in name.value or name.value != name.value.strip():
         r.error(name.location, "the deck name must not contain '::' or surrounding spaces",
                 "subdecks come from the card files' subtopics")
-    if not re.fullmatch(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*", namespace.value):
+    if not re.fullmatch(SLUG_PATTERN, namespace.value):
         r.error(namespace.location, f"namespace '{namespace.value}' must be lowercase letters, digits and hyphens",
                 "for example: my-course-deck; never change it after a release")
     tag_value = tag.value if tag else slug(name.value)
-    if tag and not re.fullmatch(r"[A-Za-z0-9_-]+", tag.value):
+    if tag and not re.fullmatch(ROOT_TAG_PATTERN, tag.value):
         r.error(tag.location, f"tag '{tag.value}' must be one word of letters, digits, '-' or '_'")
     output_value = output.value if output else slug(name.value) + ".apkg"
     _check_output_name(r, output_value, output.location if output else value.location)
@@ -232,8 +233,7 @@ def _read_card(r: _Reader, item: YValue, subtopic: str, path: Path) -> Card | No
         r.error(kind.location, f"unknown card type '{kind_value}'",
                 f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(CARD_TYPES)}")
         return None
-    required = ("text",) if kind_value == "cloze" else ("question", "answer")
-    unused = ("question", "answer") if kind_value == "cloze" else ("text",)
+    required, unused = fields_of(kind_value)
     for name in unused:
         if name in item.items:
             r.error(item.items[name][0], f"a {kind_value} card has no '{name}'",

@@ -60,6 +60,19 @@ class Text(NamedTuple):
 
 
 CARD_TYPES = ("basic", "reversed", "cloze", "type-in")
+# The format's rules as data, shared by the validator and the JSON Schema (schema.py).
+SLUG_PATTERN = r"[a-z0-9]+(?:[-_.][a-z0-9]+)*"  # card ids and namespaces
+TAG_PATTERN = r"[\w-]+(?:::[\w-]+)*"
+ROOT_TAG_PATTERN = r"[A-Za-z0-9_-]+"
+VERSION_PATTERN = r"\d+(?:\.\d+){0,3}"
+FLAG_VALUES = {True: ("true", "yes"), False: ("false", "no")}
+
+
+def fields_of(card_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text fields a card of this type requires, and those it must not have."""
+    if card_type == "cloze":
+        return ("text",), ("question", "answer")
+    return ("question", "answer"), ("text",)
 
 
 @dataclass

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 from .identity import Lock
 from .load import shown_path
-from .model import Card, Location, Problem, Text
+from .model import SLUG_PATTERN, TAG_PATTERN, Card, Location, Problem, Text
 from .render import cloze_numbers
 
 if TYPE_CHECKING:
     from .notes import Note
 
-_ID = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
-_TAG = re.compile(r"[\w-]+(?:::[\w-]+)*")
+_ID = re.compile(SLUG_PATTERN)
+_TAG = re.compile(TAG_PATTERN)
 
 
 def check_card(card: Card) -> list[Problem]:

@@ -1,0 +1,107 @@
+"""JSON Schemas for card files and manifests, made from the definitions the validator uses.
+
+For editors (yaml-language-server and others). The validator stays the authority: it also checks
+what a schema cannot (duplicate ids across files, images, the lock), and it keeps every scalar as
+the text written, so where a YAML 1.1 reader sees `no` or `3.10` as a boolean or number, the
+schema accepts those too.
+"""
+from __future__ import annotations
+
+from .load import CARD_KEYS, FILE_KEYS, MANIFEST_KEYS
+from .model import CARD_TYPES, FLAG_VALUES, ROOT_TAG_PATTERN, SLUG_PATTERN, TAG_PATTERN, VERSION_PATTERN, fields_of
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+_TEXT = {"type": ["string", "number", "boolean"], "pattern": r"\S"}  # scalars are read as text
+_OPTIONAL_TEXT = {"type": ["string", "number", "boolean", "null"]}
+_TAGS = {"type": "array", "items": {"type": "string", "pattern": f"^{TAG_PATTERN}$"}}
+_FLAG = {"enum": [True, False, *[v for values in FLAG_VALUES.values() for v in values]]}
+
+_DESCRIPTIONS = {
+    "id": "The card's identity for ever: a lowercase slug, unique in the project.",
+    "type": "basic (default), reversed (two cards), cloze (one card per deletion) or type-in.",
+    "question": "Markdown.", "answer": "Markdown.", "text": "Markdown with cloze deletions {{c1::...}}.",
+    "extra": "Markdown shown on the back.", "source": "The paper or textbook the fact comes from.",
+    "tags": "Tags (no spaces), nested under the deck's root tag.",
+    "retired": "Keep the note for students, with its answer replaced by a retirement notice.",
+    "why": "Why the card was retired.",
+    "lint": "Silence lint rules on this card: {ignore: [CODE], why: reason}.",
+}
+
+
+def _card() -> dict:
+    properties = {key: dict(_OPTIONAL_TEXT) for key in CARD_KEYS}
+    properties.update({
+        "id": {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
+        "type": {"enum": list(CARD_TYPES)},
+        "tags": _TAGS,
+        "retired": _FLAG,
+        "lint": {"type": "object", "additionalProperties": False, "required": ["ignore", "why"],
+                 "properties": {"ignore": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                                "why": _TEXT}},
+    })
+    for key, text in _DESCRIPTIONS.items():
+        properties[key] = dict(properties[key], description=text)
+    rules = []
+    for card_type in CARD_TYPES:
+        required, unused = fields_of(card_type)
+        condition = ({"properties": {"type": {"const": card_type}}, "required": ["type"]}
+                     if card_type != "basic" else
+                     {"anyOf": [{"not": {"required": ["type"]}}, {"properties": {"type": {"const": "basic"}}}]})
+        rules.append({"if": condition, "then": {
+            "required": list(required),
+            "properties": {**{k: _TEXT for k in required}, **{k: False for k in unused}},
+        }})
+    return {"type": "object", "additionalProperties": False, "required": ["id"], "properties": properties,
+            "allOf": rules}
+
+
+def card_file_schema() -> dict:
+    """The schema of a card file (cards/*.yaml)."""
+    assert set(FILE_KEYS) == {"subtopic", "tags", "cards"}
+    return {
+        "$schema": DIALECT, "title": "neurodeck card file", "type": "object", "additionalProperties": False,
+        "required": ["subtopic", "cards"],
+        "properties": {
+            "subtopic": dict(_TEXT, description="Becomes the subdeck and the subtopic tag."),
+            "tags": dict(_TAGS, description="Tags added to every card of the file."),
+            "cards": {"type": "array", "minItems": 1, "items": _card()},
+        },
+    }
+
+
+def manifest_schema() -> dict:
+    """The schema of a deck manifest (decks/*.yaml)."""
+    properties = {key: dict(_OPTIONAL_TEXT) for key in MANIFEST_KEYS}
+    properties.update({
+        "name": dict(_TEXT, description="The deck's name in Anki."),
+        "namespace": {"type": "string", "pattern": f"^{SLUG_PATTERN}$",
+                      "description": "The deck's identity namespace; never change it after a release."},
+        "tag": {"type": "string", "pattern": f"^{ROOT_TAG_PATTERN}$", "description": "Root of every tag the deck adds."},
+        "cards": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1},
+                  "description": "Globs of card files, relative to the project root."},
+        "output": {"type": "string", "pattern": r"^[^/\\]+\.apkg$", "not": {"pattern": r"^(collection\.apkg|backup-)"},
+                   "description": "File name of the package, written into the --out folder."},
+        "version": {"type": ["string", "number"], "pattern": f"^{VERSION_PATTERN}$",
+                    "description": "Set by `neurodeck release`."},
+        "lint": {"type": "object", "description": "Lint rule settings by rule code."},
+        "glossary": {"type": "array", "items": {"type": "string"},
+                     "description": "Abbreviations that need no spelling out."},
+    })
+    return {"$schema": DIALECT, "title": "neurodeck deck manifest", "type": "object", "additionalProperties": False,
+            "required": ["name", "namespace", "cards"], "properties": properties}
+
+
+SCHEMAS = {"card-file": card_file_schema, "manifest": manifest_schema}
+
+
+def shipped_path(name: str):
+    """Where the generated schema ships inside the package (kept equal to the generator by a test)."""
+    from pathlib import Path
+
+    return Path(__file__).parent / "schemas" / f"{name}.schema.json"
+
+
+def render(name: str) -> str:
+    import json
+
+    return json.dumps(SCHEMAS[name](), indent=2, sort_keys=True) + "\n"
