@@ -28,7 +28,8 @@ class FileCache:
         self.deck = deck
         self.salt = f"{code_key()}\0{deck.name}\0{deck.namespace}\0{deck.tag}\0{deck.root}".encode()
         self.digests: dict[str, str] = {}  # path -> sha256 of the bytes this build used
-        for leftover in self.folder.parent.glob("*/*/*.tmp"):  # from builds killed mid-write
+        leftovers = [*self.folder.glob("*/*.tmp"), *self.folder.parent.glob("stamps/*.tmp")]
+        for leftover in leftovers:  # from builds killed mid-write
             try:
                 leftover.unlink()
             except OSError:
