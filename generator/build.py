@@ -261,7 +261,7 @@ def _write(result: BuildResult, out_dir: Path, locked: bool) -> None:
     except (OSError, sqlite3.Error) as exc:
         for tmp, _ in temps:
             package.discard(tmp)
-        compiled.problems.append(_write_problem(exc, out_dir))
+        compiled.problems.append(write_problem(exc, out_dir))
         return
     result.output, result.size, result.sha256 = output, size, digest
     result.lock_written = lock_changed
@@ -272,7 +272,7 @@ def _size_and_sha256(path: Path) -> tuple[int, str]:
     return len(data), hashlib.sha256(data).hexdigest()
 
 
-def _write_problem(exc: OSError | sqlite3.Error, out_dir: Path) -> Problem:
+def write_problem(exc: OSError | sqlite3.Error, out_dir: Path) -> Problem:
     if isinstance(exc, sqlite3.Error):  # the scratch collection lives in the output folder
         full = "full" in str(exc)
         exc = OSError(errno.ENOSPC if full else errno.EIO, os.strerror(errno.ENOSPC) if full else str(exc))

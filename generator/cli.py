@@ -22,6 +22,8 @@ Examples:
   neurodeck stats --format json           counts per subtopic, type and tag
   neurodeck new "Mirror Neurons" --manifest decks/intimacy.yaml
   neurodeck check-upgrade v1.apkg v2.apkg simulate a student's upgrade in Anki
+  neurodeck diff v1.0 HEAD --format markdown   release notes since v1.0
+  neurodeck preview --open                open a card-by-card preview of every deck
 """
 
 
@@ -184,6 +186,56 @@ def release(version: str, manifest: Path | None, out_dir: Path) -> None:
         sys.exit(1)
     _print_summary(result.report())
     click.echo(f"Released {version}: commit {manifests[0]} and its lock, then tag v{version}.")
+
+
+@main.command(epilog=EPILOG)
+@manifests_argument
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+              show_default=True, help="Folder the pages are written to.")
+@click.option("--open", "open_pages", is_flag=True, help="Open each page in the default web browser.")
+def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> None:
+    """Write one self-contained HTML page per deck showing every card as Anki will show it.
+
+    Question and answer sides use the note types' templates and CSS; the page has a search box
+    and a night-mode switch and needs no network.
+    """
+    from .preview import write_preview
+
+    ok = True
+    for manifest in _manifests(manifests):
+        path, problems = write_preview(manifest, out_dir)
+        _print_problems(problems)
+        if path is None:
+            ok = False
+            continue
+        click.echo(f"{path} ({path.stat().st_size:,} bytes)")
+        if open_pages:
+            click.launch(str(path.resolve()))
+    sys.exit(0 if ok else 1)
+
+
+@main.command(epilog=EPILOG)
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True, help="text for a terminal, markdown for release notes, json for tools.")
+@click.option("--json", "json_flag", is_flag=True, help="Same as --format json.")
+def diff(old: str, new: str, fmt: str, json_flag: bool) -> None:
+    """Compare two releases: notes added, changed (word by word), removed, retired and moved, and
+    note-type changes, with warnings about what Anki will not carry to existing users.
+
+    OLD and NEW are each a built .apkg or a git revision of the project (a tag, branch or commit:
+    its sources are built with this compiler in a temporary folder).
+    """
+    from .diff import compare, format_json, format_markdown, format_text
+
+    diffs, problems = compare(old, new, Path.cwd())
+    _print_problems(problems)
+    if diffs is None:
+        sys.exit(1)
+    formatter = {"text": format_text, "markdown": format_markdown, "json": format_json}["json" if json_flag else fmt]
+    click.echo(formatter(diffs), nl=False)
+    sys.exit(0)
 
 
 @main.command(epilog=EPILOG)
