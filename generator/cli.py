@@ -24,6 +24,7 @@ Examples:
   neurodeck check-upgrade v1.apkg v2.apkg simulate a student's upgrade in Anki
   neurodeck diff v1.0 HEAD --format markdown   release notes since v1.0
   neurodeck preview --open                open a card-by-card preview of every deck
+  neurodeck lint --format json            card-quality rules
 """
 
 
@@ -186,6 +187,36 @@ def release(version: str, manifest: Path | None, out_dir: Path) -> None:
         sys.exit(1)
     _print_summary(result.report())
     click.echo(f"Released {version}: commit {manifests[0]} and its lock, then tag v{version}.")
+
+
+@main.command(epilog=EPILOG)
+@manifests_argument
+@format_option
+def lint(manifests: tuple[Path, ...], fmt: str) -> None:
+    """Check card quality: answer length, question form, duplicates, abbreviations, sources.
+
+    Change a rule's severity or limit under `lint:` in the manifest; silence a rule on one card
+    with `lint: {ignore: [CODE], why: "..."}`. Exits 1 when an error-level rule fires.
+    """
+    from .lint import lint_deck
+    from .model import has_errors
+
+    results = [(manifest, lint_deck(manifest)) for manifest in _manifests(manifests)]
+    _print_problems([p for _, problems in results for p in problems])
+    ok = not any(has_errors(problems) for _, problems in results)
+    if fmt == "json":
+        click.echo(json.dumps({"ok": ok, "decks": [
+            {"manifest": str(manifest), "ok": not has_errors(problems),
+             "errors": sum(p.severity == "error" for p in problems),
+             "warnings": sum(p.severity == "warning" for p in problems),
+             "problems": [p.to_json() for p in problems]}
+            for manifest, problems in results]}, indent=2, sort_keys=True))
+    else:
+        for manifest, problems in results:
+            errors = sum(p.severity == "error" for p in problems)
+            click.echo(f"{manifest}: {errors} errors, {len(problems) - errors} warnings"
+                       + ("" if problems else ": ok"))
+    sys.exit(0 if ok else 1)
 
 
 @main.command(epilog=EPILOG)

@@ -138,3 +138,16 @@ def test_new_appends_to_a_block_list_and_skips_a_matching_glob(project):
     manifest.write_text("name: Test Deck\nnamespace: test-deck\ntag: td\ncards: [cards/*.yaml]\n")
     assert run("new", "Other", "--manifest", str(manifest)).exit_code == 0
     assert manifest.read_text().count("cards/") == 1  # the glob already takes the new file
+
+
+def test_lint_command_exit_codes(bundled):
+    result = run("lint")
+    assert result.exit_code == 0, result.output
+    assert "decks/neurobiology-of-intimacy.yaml: 0 errors, 0 warnings: ok" in result.stdout
+    manifest = Path("decks/neurobiology-of-intimacy.yaml")
+    manifest.write_text(manifest.read_text() + "lint:\n  ND102: {limit: 10}\n")
+    strict = run("lint", "--json")
+    assert strict.exit_code == 1
+    report = json.loads(strict.stdout)
+    assert report["ok"] is False and report["decks"][0]["errors"] > 0
+    assert all(p["message"].startswith("ND") for p in report["decks"][0]["problems"])
