@@ -78,7 +78,7 @@ class Lock:
             f'  "notes": {block(notes)},\n'
             f'  "notetypes": {block(notetypes)},\n'
             + (f'  "release": {json.dumps(self.release, sort_keys=True)},\n' if self.release else "")
-            + f'  "removed": [' + (f"\n{removed}\n  ]" if removed else "]") + "\n"
+            + '  "removed": [' + (f"\n{removed}\n  ]" if removed else "]") + "\n"
             "}\n"
         )
 

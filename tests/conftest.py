@@ -91,6 +91,17 @@ def bundled(tmp_path, monkeypatch) -> Path:
     return root
 
 
+def release(project: Path, name: str, now: int) -> Path:
+    """Build the fixture project's deck and keep a copy of the package as `<name>.apkg`."""
+    from generator.build import build
+
+    result = build(Path("decks/test-deck.yaml"), project / "dist", now=now)
+    assert result.ok, [p.format() for p in result.problems]
+    target = project / f"{name}.apkg"
+    shutil.copy(result.output, target)
+    return target
+
+
 # ---- real Anki -------------------------------------------------------------------------------
 
 @pytest.fixture(autouse=True)

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 from generator import notetypes
-from generator.build import build
 from generator.diff import (
     Snapshot,
     compare,
@@ -21,16 +19,10 @@ from generator.diff import (
     word_diff,
 )
 
+from conftest import release
+
 MANIFEST = Path("decks/test-deck.yaml")
 T0 = 1_700_000_000
-
-
-def release(project: Path, name: str, now: int) -> Path:
-    result = build(MANIFEST, project / "dist", now=now)
-    assert result.ok, [p.format() for p in result.problems]
-    target = project / f"{name}.apkg"
-    shutil.copy(result.output, target)
-    return target
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -3,24 +3,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from generator import notetypes
-from generator.build import build
 from generator.cli import main
 
+from conftest import release
+
 MANIFEST = Path("decks/test-deck.yaml")
-
-
-def release(project: Path, name: str, now: int) -> Path:
-    result = build(MANIFEST, project / "dist", now=now)
-    assert result.ok, [p.format() for p in result.problems]
-    target = project / f"{name}.apkg"
-    shutil.copy(result.output, target)
-    return target
 
 
 def check(old: Path, new: Path):
