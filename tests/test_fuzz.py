@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from generator.cli import main
 
-from conftest import CARDS_A, CARDS_B, MANIFEST, PNG
+from conftest import CARDS_A, CARDS_B, MANIFEST, PNG, assert_passes_ankis_checks
 from test_faults import leftovers
 
 pytestmark = pytest.mark.fuzz
@@ -64,6 +64,19 @@ def assert_clean_exit(result, allowed=(0, 1)) -> None:
     assert "Traceback" not in result.output
 
 
+_built = {"count": 0, "checked": 0}
+
+
+def _sample_with_anki(apkg: Path) -> None:
+    """Every 5th package the fuzzer manages to build goes through Anki's own checks (all of them
+    would take minutes; the other tests check every package they write)."""
+    _built["count"] += 1
+    if _built["count"] % 5 == 1:
+        with tempfile.TemporaryDirectory() as tmp:
+            assert_passes_ankis_checks(apkg.read_bytes(), Path(tmp))
+        _built["checked"] += 1
+
+
 def check_validate_and_build(root: Path) -> None:
     validated = run_cli(root, "validate")
     assert_clean_exit(validated)
@@ -73,6 +86,7 @@ def check_validate_and_build(root: Path) -> None:
     apkg = root / "dist" / "test-deck.apkg"
     if built.exit_code == 0:
         assert zipfile.ZipFile(apkg).testzip() is None
+        _sample_with_anki(apkg)
     else:
         assert not apkg.exists() or zipfile.ZipFile(apkg).testzip() is None
     assert leftovers(root) == []
@@ -175,3 +189,8 @@ def test_mutations_never_replace_a_good_package(ops, locked):
             assert (root / "dist" / "test-deck.apkg").read_bytes() == good
             assert (root / "decks" / "test-deck.lock").read_bytes() == lock
         shutil.rmtree(root / "dist")
+
+
+def test_the_fuzzers_packages_were_sampled_by_anki():
+    # Runs after the fuzz tests above (pytest keeps file order): some of their packages were built and checked.
+    assert _built["checked"] >= 10, _built
