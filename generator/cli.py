@@ -28,16 +28,10 @@ Examples:
 """
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("neurodeck")
-    except PackageNotFoundError:  # running from a source tree
-        return "0+unknown"
-
-
 manifests_argument = click.argument(
     "manifests", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
 def format_option(command):
     """--format text|json, and --json as its shortcut, merged into one `fmt` argument."""
     @functools.wraps(command)
