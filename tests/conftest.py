@@ -102,6 +102,20 @@ def release(project: Path, name: str, now: int) -> Path:
     return target
 
 
+def alter_basic_note_type(monkeypatch, change) -> None:
+    """Build with the basic note type replaced by `change(basic)`, as a later code change would."""
+    from generator import notetypes
+
+    original = notetypes.note_types
+
+    def altered(namespace):
+        types = original(namespace)
+        types["basic"] = change(types["basic"])
+        return types
+
+    monkeypatch.setattr("generator.build.note_types", altered)
+
+
 # ---- real Anki -------------------------------------------------------------------------------
 
 @pytest.fixture(autouse=True)

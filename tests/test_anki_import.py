@@ -124,21 +124,12 @@ def test_css_change_updates_note_type_in_place(project, collection, tmp_path, mo
     import_package(collection, build_ok(tmp_path / "v1", T0))
     before = {m["id"]: m["name"] for m in collection.models.all()}
     monkeypatch.setattr(notetypes, "CSS", notetypes.CSS + "\n.nd-answer { color: teal; }\n")
-    monkeypatch.setattr(notetypes, "note_types", _patched_note_types(notetypes.note_types))
     log = import_package(collection, build_ok(tmp_path / "v2", T0 + 100))
     assert not log.conflicting and not log.updated
     after = {m["id"]: m for m in collection.models.all()}
     assert set(after) == set(before)
     ours = [m for m in after.values() if m["name"].startswith("neurodeck")]
     assert ours and all("color: teal" in m["css"] for m in ours)
-
-
-def _patched_note_types(original):
-    import dataclasses
-
-    def patched(namespace):
-        return {k: dataclasses.replace(v, css=notetypes.CSS) for k, v in original(namespace).items()}
-    return patched
 
 
 def test_bundled_deck_imports_with_expected_counts(bundled, collection, tmp_path):

@@ -19,7 +19,7 @@ from generator.diff import (
     word_diff,
 )
 
-from conftest import release
+from conftest import alter_basic_note_type, release
 
 MANIFEST = Path("decks/test-deck.yaml")
 T0 = 1_700_000_000
@@ -172,16 +172,12 @@ def test_a_css_change_is_reported_in_place(project, monkeypatch):
 
 def test_a_template_text_change_is_in_place(project, monkeypatch):
     release(project, "v1", T0)
-    original = notetypes.note_types
 
-    def new_front(namespace):
-        types = original(namespace)
-        basic = types["basic"]
+    def new_front(basic):
         [card] = basic.templates
-        types["basic"] = dataclasses.replace(basic, templates=(dataclasses.replace(card, qfmt=card.qfmt + "<hr>"),))
-        return types
+        return dataclasses.replace(basic, templates=(dataclasses.replace(card, qfmt=card.qfmt + "<hr>"),))
 
-    monkeypatch.setattr("generator.build.note_types", new_front)
+    alter_basic_note_type(monkeypatch, new_front)
     release(project, "v2", T0 + 100)
     diffs, _ = compare("v1.apkg", "v2.apkg", project)
     [change] = diffs[0].notetypes
@@ -192,17 +188,13 @@ def test_a_template_text_change_is_in_place(project, monkeypatch):
 
 def test_a_schema_change_warns_that_anki_forks_the_note_type(project, monkeypatch):
     release(project, "v1", T0)
-    original = notetypes.note_types
 
-    def renamed(namespace):
-        types = original(namespace)
-        basic = types["basic"]
+    def renamed(basic):
         [card] = basic.templates
-        types["basic"] = dataclasses.replace(basic, fields=("Front",) + basic.fields[1:],
-                                             templates=(dataclasses.replace(card, name="Forward"),))
-        return types
+        return dataclasses.replace(basic, fields=("Front",) + basic.fields[1:],
+                                   templates=(dataclasses.replace(card, name="Forward"),))
 
-    monkeypatch.setattr("generator.build.note_types", renamed)
+    alter_basic_note_type(monkeypatch, renamed)
     (project / "decks" / "test-deck.lock").unlink()  # our own validation would refuse the change
     release(project, "v2", T0 + 100)
     diffs, problems = compare("v1.apkg", "v2.apkg", project)

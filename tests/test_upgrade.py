@@ -7,10 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator import notetypes
 from generator.cli import main
 
-from conftest import release
+from conftest import alter_basic_note_type, release
 
 MANIFEST = Path("decks/test-deck.yaml")
 
@@ -50,15 +49,7 @@ def test_a_rekeyed_card_fails(project):
 
 def test_a_note_type_schema_change_fails(project, monkeypatch):
     v1 = release(project, "v1", 1_700_000_000)
-    original = notetypes.note_types
-
-    def renamed_field(namespace):
-        types = original(namespace)
-        basic = types["basic"]
-        types["basic"] = dataclasses.replace(basic, fields=("Front",) + basic.fields[1:])
-        return types
-
-    monkeypatch.setattr("generator.build.note_types", renamed_field)
+    alter_basic_note_type(monkeypatch, lambda basic: dataclasses.replace(basic, fields=("Front",) + basic.fields[1:]))
     (project / "decks" / "test-deck.lock").unlink()  # our own validation would refuse the change
     v2 = release(project, "v2", 1_700_000_100)
     code, report = check(v1, v2)
