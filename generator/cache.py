@@ -105,7 +105,7 @@ def _process_many(jobs: list[Job], deck: DeckContext) -> Iterator[FileResult]:
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=gc.disable) as pool:
-        chunk = max(1, len(jobs) // (workers * 8))
+        chunk = max(1, len(jobs) // (workers * 16))
         for payload in pool.map(_process_remote, jobs, [deck] * len(jobs), chunksize=chunk):
             yield pickle.loads(payload)
 

@@ -11,6 +11,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from pathlib import Path
 
 from .model import Location, Problem
@@ -34,6 +35,18 @@ def note_guid(namespace: str, card_id: str) -> str:
 
 def content_hash(parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+_quote = encode_basestring  # json's own string encoder (C), as json.dumps(ensure_ascii=False) uses it
+
+
+def note_hash(kind: str, fields: tuple[str, ...], tags: tuple[str, ...], media: tuple[str, ...]) -> str:
+    """`content_hash([kind, fields, tags, media])`, spelled out: a large deck hashes tens of
+    thousands of notes, and a JSON encoder per note costs more than the hashing (a test checks
+    both agree)."""
+    text = (f"[{_quote(kind)}, [{', '.join(map(_quote, fields))}], [{', '.join(map(_quote, tags))}], "
+            f"[{', '.join(map(_quote, media))}]]")
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "
 VERSION = re.compile(VERSION_PATTERN)
 FILE_KEYS = ("subtopic", "tags", "cards")
 CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired", "why", "lint")
+_KNOWN = {keys: frozenset(keys) for keys in (MANIFEST_KEYS, FILE_KEYS, CARD_KEYS)}
 _TRUE, _FALSE = FLAG_VALUES[True], FLAG_VALUES[False]
 _TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
-MAX_FIELD_CHARS = 100_000  # far beyond any real card; keeps rendering and Anki's editor responsive
+MAX_FIELD_CHARS = 100_000
+_new = tuple.__new__  # far beyond any real card; keeps rendering and Anki's editor responsive
 
 
 def shown_path(path: Path) -> str:
@@ -47,6 +49,8 @@ class _Reader:
         self.problems.append(Problem(loc, message, hint))
 
     def check_keys(self, mapping: YMap, allowed: tuple[str, ...], what: str) -> None:
+        if (_KNOWN.get(allowed) or frozenset(allowed)).issuperset(mapping.items):
+            return
         for key, (loc, _) in mapping.items.items():
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -54,21 +58,23 @@ class _Reader:
                 self.error(loc, f"unknown key '{key}' in {what}", hint)
 
     def text(self, mapping: YMap, key: str, required: bool = False) -> Text | None:
-        if key not in mapping.items:
+        entry = mapping.items.get(key)
+        if entry is None:
             if required:
                 self.error(mapping.location, f"missing required key '{key}'")
             return None
-        loc, value = mapping.items[key]
-        if isinstance(value, YScalar):
-            if value.text is None or not value.text.strip():
+        loc, value = entry
+        if type(value) is YScalar:
+            text = value.text
+            if text is None or not text.strip():
                 if required:
                     self.error(loc, f"'{key}' is empty")
                 return None
-            if len(value.text) > MAX_FIELD_CHARS:
-                self.error(value.location, f"'{key}' is {len(value.text):,} characters long; the limit is "
+            if len(text) > MAX_FIELD_CHARS:
+                self.error(value.location, f"'{key}' is {len(text):,} characters long; the limit is "
                            f"{MAX_FIELD_CHARS:,}", "split it into several cards, or move detail to 'extra'")
                 return None
-            return Text(value.text, value.location)
+            return _new(Text, (text, value.location))  # tuple.__new__: this runs for every field
         self.error(value.location, f"'{key}' must be text, not {describe(value)}",
                    "put the text in double quotes if it contains ': ' or starts with [ or {")
         return None
@@ -110,8 +116,8 @@ class _Reader:
             return []
         out = []
         for item in value.items:
-            if isinstance(item, YScalar) and item.text and item.text.strip():
-                out.append(Text(item.text, item.location))
+            if type(item) is YScalar and item.text and item.text.strip():
+                out.append(_new(Text, item))
             else:
                 self.error(item.location, f"each entry of '{key}' must be non-empty text, not {describe(item)}")
         return out

@@ -7,9 +7,8 @@ document into nodes (never construct) and walk them ourselves.
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import NamedTuple, Union
 
 import yaml
 
@@ -32,29 +31,28 @@ class _Loader(_BaseLoader):
     def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode:
             return NULL_TAG if implicit[0] and value in _NULLS else _STR_TAG
-        return _STANDARD + ("seq" if kind is yaml.SequenceNode else "map")
+        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_NODES = 5_000_000
 MAX_DEPTH = 64
 
+_SEQ_TAG, _MAP_TAG = _STANDARD + "seq", _STANDARD + "map"
+_new = tuple.__new__
 _SCALAR_TAGS = {_STANDARD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 
 
-@dataclass(slots=True)
-class YScalar:
+class YScalar(NamedTuple):
     text: str | None  # None for an explicit or implicit null
     location: Location
 
 
-@dataclass(slots=True)
-class YSeq:
+class YSeq(NamedTuple):
     items: list["YValue"]
     location: Location
 
 
-@dataclass(slots=True)
-class YMap:
+class YMap(NamedTuple):
     items: dict[str, tuple[Location, "YValue"]]
     location: Location
 
@@ -86,30 +84,34 @@ class _Walker:
         return Location(self.path, mark.line + 1, mark.column + 1)
 
     def walk(self, node: yaml.Node, depth: int = 0) -> YValue:
+        # The hot loop of loading a large deck: named tuples are made with tuple.__new__ (their
+        # generated constructors are Python functions) and node types compared by identity.
         self.count += 1
         # Aliases share nodes, so a "billion laughs" document is small to parse but huge to walk.
         if self.count > MAX_NODES:
             raise _TooLarge(self.loc(node), "document expands to too many values (aliases?)")
         if depth > MAX_DEPTH:
             raise _TooLarge(self.loc(node), f"document is nested more than {MAX_DEPTH} levels deep")
-        loc = self.loc(node)
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag not in _SCALAR_TAGS:
-                self.problems.append(Problem(loc, f"YAML tag {_short(node.tag)} is not allowed",
+        mark = node.start_mark
+        path = self.path
+        loc = _new(Location, (path, mark.line + 1, mark.column + 1))
+        kind, tag = type(node), node.tag
+        if kind is yaml.ScalarNode:
+            if tag == NULL_TAG:
+                return _new(YScalar, (None, loc))
+            if tag not in _SCALAR_TAGS:
+                self.problems.append(Problem(loc, f"YAML tag {_short(tag)} is not allowed",
                                              "remove the tag; values are plain text"))
-                return YScalar(node.value, loc)
-            if node.tag == NULL_TAG:
-                return YScalar(None, loc)
-            return YScalar(node.value, loc)
-        if node.tag not in (_STANDARD + "seq", _STANDARD + "map"):
-            self.problems.append(Problem(loc, f"YAML tag {_short(node.tag)} is not allowed",
-                                         "remove the tag"))
-        if isinstance(node, yaml.SequenceNode):
-            return YSeq([self.walk(item, depth + 1) for item in node.value], loc)
+            return _new(YScalar, (node.value, loc))
+        if tag != _SEQ_TAG and tag != _MAP_TAG:
+            self.problems.append(Problem(loc, f"YAML tag {_short(tag)} is not allowed", "remove the tag"))
+        if kind is yaml.SequenceNode:
+            return _new(YSeq, ([self.walk(item, depth + 1) for item in node.value], loc))
         items: dict[str, tuple[Location, YValue]] = {}
         for key_node, value_node in node.value:
-            key_loc = self.loc(key_node)
-            if not isinstance(key_node, yaml.ScalarNode):
+            mark = key_node.start_mark
+            key_loc = _new(Location, (path, mark.line + 1, mark.column + 1))
+            if type(key_node) is not yaml.ScalarNode:
                 self.problems.append(Problem(key_loc, "a key must be plain text"))
                 continue
             key = key_node.value
@@ -120,7 +122,7 @@ class _Walker:
                     "YAML would silently keep only the last one; remove or rename one of them"))
                 continue
             items[key] = (key_loc, self.walk(value_node, depth + 1))
-        return YMap(items, loc)
+        return _new(YMap, (items, loc))
 
 
 def _short(tag: str) -> str:

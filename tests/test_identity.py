@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import json
 
-from generator.identity import Entry, Lock, NoteTypeEntry, build_time, next_lock, note_guid, read_lock
+from hypothesis import given, settings, strategies as st
+
+from generator.identity import (Entry, Lock, NoteTypeEntry, build_time, content_hash, next_lock, note_guid, note_hash,
+                                read_lock)
 from generator.model import Location
 
 
@@ -64,3 +67,13 @@ def test_source_date_epoch_is_used_but_never_in_the_future(monkeypatch):
     assert build_time() == 1600000000
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "99999999999")
     assert build_time() < 99999999999
+
+
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(texts, st.lists(texts, max_size=6), st.lists(texts, max_size=4), st.lists(texts, max_size=3))
+def test_note_hash_is_the_json_content_hash_the_lock_records(kind, fields, tags, media):
+    # Every committed lock holds content_hash values: the fast spelling must never drift from it.
+    assert note_hash(kind, tuple(fields), tuple(tags), tuple(media)) == content_hash([kind, fields, tags, media])
