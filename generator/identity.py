@@ -11,8 +11,9 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring
+from json.encoder import encode_basestring, encode_basestring_ascii as _ascii  # what json.dumps(str) runs
 from pathlib import Path
+from typing import NamedTuple
 
 from .model import Location, Problem
 
@@ -49,8 +50,9 @@ def note_hash(kind: str, fields: tuple[str, ...], tags: tuple[str, ...], media: 
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One note in the lock (a named tuple: a large deck's lock holds tens of thousands)."""
+
     hash: str
     mod: int
     type: str
@@ -79,7 +81,7 @@ class Lock:
             return "{\n" + ",\n".join(lines) + ("\n  }" if lines else "}")
 
         # Hashes are hex and types are slugs; only ids need JSON escaping.
-        notes = [f'    {json.dumps(k)}: {{"hash": "{v.hash}", "mod": {v.mod}, "type": {json.dumps(v.type)}}}'
+        notes = [f'    {_ascii(k)}: {{"hash": "{v.hash}", "mod": {v.mod}, "type": {_ascii(v.type)}}}'
                  for k, v in sorted(self.notes.items())]
         notetypes = [f"    {json.dumps(k)}: {json.dumps(vars(v), sort_keys=True)}"
                      for k, v in sorted(self.notetypes.items())]
@@ -135,6 +137,9 @@ def build_time() -> int:
     return real
 
 
+_new = tuple.__new__
+
+
 def _next_mod(previous: int | None, now: int) -> int:
     # Strictly newer than what students have, or Anki would skip the update.
     return now if previous is None else max(now, previous + 1)
@@ -149,12 +154,15 @@ def next_lock(old: Lock | None, namespace: str, notes: dict[str, tuple[str, str]
     """
     old = old or Lock(namespace)
     lock = Lock(namespace)
+    recorded, entries = old.notes, lock.notes
     for card_id, (digest, kind) in notes.items():
-        before = old.notes.get(card_id)
-        if before is not None and before.hash == digest and before.type == kind:
-            lock.notes[card_id] = before
+        before = recorded.get(card_id)
+        if before is None:
+            entries[card_id] = _new(Entry, (digest, now, kind))  # tuple.__new__: once per note
+        elif before.hash == digest and before.type == kind:
+            entries[card_id] = before
         else:
-            lock.notes[card_id] = Entry(digest, _next_mod(before.mod if before else None, now), kind)
+            entries[card_id] = Entry(digest, _next_mod(before.mod, now), kind)
     for kind, (digest, schema) in notetypes.items():
         before_nt = old.notetypes.get(kind)
         if before_nt is not None and before_nt.hash == digest:

@@ -5,6 +5,7 @@ The result depends only on the file's bytes, the images it references and the de
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from . import identity
 from .load import load_card_file, slug
 from .media import MediaStore
 from .model import Card, Location, Manifest, Problem, Text
-from .render import cloze_numbers, plain_text, render_field
+from .render import MediaResolver, cloze_numbers, plain_text, render_field
 from .validate import check_card, check_tags
 
 
@@ -73,9 +74,10 @@ def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult
         return result
     result.problems += check_tags(card_file.tags)
     file_tags = [t.value for t in card_file.tags]
+    resolve = media.resolver(path)
     for card in card_file.cards:
         result.problems += check_card(card)
-        note, problems = render_note(card, deck, file_tags, media)
+        note, problems = render_note(card, deck, file_tags, media, resolve)
         result.problems += problems
         result.notes.append(note)
     for note in result.notes:
@@ -94,10 +96,13 @@ def retirement_notice(card: Card, render) -> str:
             f"You can delete it: search for <code>tag:*::{RETIRED_TAG}</code> in the browser.</div>")
 
 
-def render_note(card: Card, deck: DeckContext, file_tags: list[str],
-                media: MediaStore) -> tuple[Note, list[Problem]]:
-    """Render one card's fields and tags, and compute what identifies the note."""
-    resolve = media.resolver(card.file_path)
+def render_note(card: Card, deck: DeckContext, file_tags: list[str], media: MediaStore,
+                resolve: MediaResolver | None = None) -> tuple[Note, list[Problem]]:
+    """Render one card's fields and tags, and compute what identifies the note.
+
+    `resolve` is `media.resolver(card.file_path)`, made once per file by callers that have many
+    cards."""
+    resolve = resolve or media.resolver(card.file_path)
     problems: list[Problem] = []
     used_media: list[str] = []
 
@@ -105,8 +110,10 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
         if text is None:
             return ""
         out = render_field(text, resolve, cloze=cloze)
-        problems.extend(out.problems)
-        used_media.extend(out.media)
+        if out.problems:
+            problems.extend(out.problems)
+        if out.media:
+            used_media.extend(out.media)
         return out.html
 
     extra = render(card.extra)
@@ -121,13 +128,12 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
         ords = (0, 1) if card.type == "reversed" else (0,)
     fields = first + (extra, render(card.source), html.escape(card.id.value, quote=False))
     root = deck.tag
-    tags = {f"{root}::{slug(card.subtopic)}"}
+    tags = {f"{root}::{_slug(card.subtopic)}", *[f"{root}::{t}" for t in file_tags],
+            *[f"{root}::{t.value}" for t in card.tags]}
     if card.retired:
         tags.add(f"{root}::{RETIRED_TAG}")
-    tags.update(f"{root}::{t}" for t in file_tags)
-    tags.update(f"{root}::{t.value}" for t in card.tags)
     sorted_tags = tuple(sorted(tags))
-    note_media = tuple(sorted(set(used_media)))
+    note_media = tuple(sorted(set(used_media))) if used_media else ()
     sort_field = plain_text(fields[0])
     note = Note(
         id=card.id.value, id_location=card.id.location, type=card.type, location=card.location,
@@ -137,3 +143,6 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
         hash=identity.note_hash(card.type, fields, sorted_tags, note_media), retired=card.retired,
     )
     return note, problems
+
+
+_slug = functools.lru_cache(maxsize=256)(slug)  # every card of a file has the same subtopic

@@ -162,4 +162,6 @@ _TAG = re.compile(r"<[^>]*>")
 
 def plain_text(body: str) -> str:
     """HTML -> text, as Anki's sort field and checksum see it."""
+    if "<" not in body and "&" not in body:
+        return body.strip()
     return html.unescape(_TAG.sub(" ", body)).strip()
