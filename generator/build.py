@@ -186,15 +186,9 @@ def build_environment() -> dict[str, str]:
     """What the package's bytes depend on besides the sources: reproducible for equal values."""
     import platform
     import zlib
-    from importlib.metadata import PackageNotFoundError, version
 
     env = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "zlib": zlib.ZLIB_RUNTIME_VERSION}
-    for name in ("neurodeck", "genanki", "cmarkgfm", "nh3", "pyyaml"):
-        try:
-            env[name] = version(name)
-        except PackageNotFoundError:
-            env[name] = "unknown"
-    return env
+    return dict(env, **fresh.versions())
 
 
 def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = None) -> None:

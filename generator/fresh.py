@@ -7,10 +7,13 @@ and the package's sha256. Nothing here is trusted blindly: any mismatch or damag
 """
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import json
 import os
+import re
+import sys
 from pathlib import Path
 
 CACHE_DIR = ".neurodeck-cache"
@@ -31,18 +34,46 @@ def code_key() -> str:
     """Identifies the code that renders and packages: neurodeck's sources and its renderers' versions."""
     global _CODE_KEY
     if _CODE_KEY is None:
-        from importlib.metadata import PackageNotFoundError, version
-
         digest = hashlib.sha256()
         for source in sorted(Path(__file__).parent.glob("*.py")):
             digest.update(source.name.encode() + b"\0" + source.read_bytes())
-        for package in ("cmarkgfm", "nh3", "pyyaml", "genanki"):
-            try:
-                digest.update(f"{package}={version(package)}".encode())
-            except PackageNotFoundError:
-                digest.update(package.encode())
+        for package, version in sorted(versions().items()):
+            digest.update(f"{package}={version}".encode())
         _CODE_KEY = digest.hexdigest()
     return _CODE_KEY
+
+
+DEPENDENCIES = ("neurodeck", "genanki", "cmarkgfm", "nh3", "pyyaml")
+
+
+@functools.lru_cache(maxsize=None)
+def versions() -> dict[str, str]:
+    """The installed versions of neurodeck and the libraries its output depends on.
+
+    Read from the names of the `*.dist-info` folders on sys.path, first match first, as
+    importlib.metadata finds them; importing importlib.metadata alone takes longer than a
+    large deck's whole cache check. Anything not found that way is asked of it."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and "-" in name:
+                package, version = name[: -len(".dist-info")].split("-", 1)
+                found.setdefault(re.sub(r"[-_.]+", "-", package).lower(), version)
+    result = {}
+    for package in DEPENDENCIES:
+        if package not in found:
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                found[package] = version(package)
+            except PackageNotFoundError:
+                found[package] = "unknown"
+        result[package] = found[package]
+    return result
 
 
 def _stamp_path(manifest_path: Path, out_dir: Path) -> Path:

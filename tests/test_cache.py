@@ -116,3 +116,11 @@ def test_the_benchmark_runs_at_a_small_size():
     assert cells["temporary files left behind"][0] == "0"
     assert cells["... its output equals a cold build's"][0] == "yes"
     assert cells["rebuild with nothing changed"][0].endswith(" s")
+
+
+def test_versions_read_from_dist_info_names_agree_with_importlib_metadata():
+    from importlib.metadata import version
+
+    from generator.fresh import DEPENDENCIES, versions
+
+    assert versions() == {name: version(name) for name in DEPENDENCIES}
