@@ -46,8 +46,8 @@ class FileCache:
             except OSError:
                 missing.append((path, None))  # process_file reports the problem
                 continue
-            self.digests[str(path)] = hashlib.sha256(data).hexdigest()
-            key = hashlib.sha256(self.salt + b"\0" + str(path.resolve()).encode() + b"\0" + data).hexdigest()
+            digest = self.digests[str(path)] = hashlib.sha256(data).hexdigest()
+            key = hashlib.sha256(f"{str(path.resolve())}\0{digest}".encode() + self.salt).hexdigest()
             entry = self.folder / key[:2] / key
             cached = _read(entry)
             if cached is not None and all(media.adopt(name, source) for name, source in cached.media.items()):
