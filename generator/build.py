@@ -78,14 +78,16 @@ def _no_cyclic_gc():
             gc.enable()
 
 
-def compile_deck(manifest_path: Path, now: int | None = None, release: dict[str, str] | None = None) -> CompiledDeck:
+def compile_deck(manifest_path: Path, now: int | None = None, release: dict[str, str] | None = None,
+                 sink: PackageSink | None = None) -> CompiledDeck:
     """Load, validate and render one manifest's deck, and compute its next lock. Writes nothing
-    but the cache."""
+    but the cache; a `sink` receives the notes with their `mod`s, file by file, as they are ready."""
     with _no_cyclic_gc():
-        return _compile(manifest_path, now, release)
+        return _compile(manifest_path, now, release, sink)
 
 
-def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | None) -> CompiledDeck:
+def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | None,
+             sink: PackageSink | None) -> CompiledDeck:
     result = CompiledDeck(manifest_path)
     manifest, problems = load_manifest(manifest_path)
     result.problems += problems
@@ -94,12 +96,23 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.manifest = manifest
     paths, problems = card_files(manifest)
     result.problems += problems
+    now = identity.build_time() if now is None else now
+    lock_shown = shown_path(manifest.lock_path)
+    result.old_lock, lock_problems = identity.read_lock(manifest.lock_path, lock_shown)
+    recorded = result.old_lock.notes if result.old_lock else {}
+    if sink is not None and result.ok and not lock_problems:
+        sink.start(manifest)
 
     result.media = MediaStore(manifest.root)
     cache = FileCache(manifest_path, DeckContext.of(manifest))
+    entries: dict[str, identity.Entry] = {}  # the next lock's, decided while files still render
     for processed in cache.process_all(paths, result.media):
         result.problems += processed.problems
         result.notes += processed.notes
+        decided = [identity.next_entry(recorded.get(n.id), n.hash, n.type, now) for n in processed.notes]
+        entries.update(zip([n.id for n in processed.notes], decided))
+        if sink is not None:
+            sink.add(processed.notes, [entry.mod for entry in decided])
     result.inputs = dict(cache.digests)
     result.problems += check_duplicates(result.notes)
     description = render_field(Text(manifest.description, manifest.location), result.media.resolver(manifest.path))
@@ -108,9 +121,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.inputs.update({str(p): hashlib.sha256(result.media.files[n]).hexdigest()
                           for n, p in sorted(result.media.sources.items())})
 
-    lock_shown = shown_path(manifest.lock_path)
-    result.old_lock, problems = identity.read_lock(manifest.lock_path, lock_shown)
-    result.problems += problems
+    result.problems += lock_problems
     result.problems += check_lock_namespace(result.old_lock, manifest.namespace, manifest.lock_path)
     result.problems += check_against_lock(result.notes, result.old_lock, lock_shown)
     if not result.ok:
@@ -120,10 +131,9 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     used = {n.type for n in result.notes}
     result.problems += _check_schemas(result, types)
     result.lock = identity.next_lock(
-        result.old_lock, manifest.namespace,
-        {n.id: (n.hash, n.type) for n in result.notes},
+        result.old_lock, manifest.namespace, entries,
         {kind: (nt.content_hash(), _schema_hash(nt)) for kind, nt in types.items() if kind in used},
-        identity.build_time() if now is None else now, release,
+        now, release,
     )
     released = result.lock.release["version"] if result.lock.release else None
     if manifest.version is not None and manifest.version.value != released:
@@ -191,8 +201,11 @@ def build_environment() -> dict[str, str]:
     return dict(env, **fresh.versions())
 
 
-def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = None) -> None:
-    """Write the .apkg of a compiled deck (which must be ok) to `out`."""
+def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = None,
+                 collection: package.Collection | None = None) -> None:
+    """Write the .apkg of a compiled deck (which must be ok) to `out`.
+
+    `collection`, if given, already holds the deck's notes (see PackageSink)."""
     manifest, lock = compiled.manifest, compiled.lock
     assert manifest is not None and lock is not None and compiled.media is not None
     types = note_types(manifest.namespace)
@@ -203,10 +216,57 @@ def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = 
                         f'released {html.escape(lock.release["date"])}</p>')
     decks = [package.PackDeck(manifest.name, description)] + [package.PackDeck(d, "") for d in subdecks]
     notetypes = {types[kind]: lock.notetypes[kind].mod for kind in sorted({n.type for n in compiled.notes})}
+    if collection is not None:
+        collection.write(out, decks, notetypes, compiled.media.files)
+        return
     mods = [lock.notes[n.id].mod for n in compiled.notes]
-    prefix = package.temp_prefix(Path(manifest.output))
     package.write_package(out, manifest.namespace, decks, notetypes, compiled.notes, mods, compiled.media.files,
-                          work_dir, prefix)
+                          work_dir, package.temp_prefix(Path(manifest.output)))
+
+
+class PackageSink:
+    """Fills the package's collection while the deck still compiles, so that inserting the
+    notes overlaps rendering them. A write error is kept, and reported only if the deck compiles."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.collection: package.Collection | None = None
+        self.error: OSError | sqlite3.Error | None = None
+        self._made: list[Path] = []  # folders created for the output, removed if nothing is written
+
+    def start(self, manifest: Manifest) -> None:
+        try:
+            folder = self.out_dir.absolute()
+            while not folder.exists() and folder != folder.parent:
+                self._made.append(folder)
+                folder = folder.parent
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            package.remove_stale(self.out_dir / manifest.output)
+            self.collection = package.Collection(manifest.namespace, self.out_dir,
+                                                 package.temp_prefix(Path(manifest.output)))
+        except (OSError, sqlite3.Error) as exc:
+            self.error = exc
+
+    def add(self, notes: list[Note], mods: list[int]) -> None:
+        if self.collection is None:
+            return
+        try:
+            self.collection.add(notes, mods)
+        except (OSError, sqlite3.Error) as exc:
+            self.error = exc
+            self.close()
+
+    def close(self, written: bool = False) -> None:
+        """Remove the scratch collection, and the output folders made for it unless `written`."""
+        if self.collection is not None:
+            self.collection.close()
+            self.collection = None
+        for folder in [] if written else self._made:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        self._made = []
 
 
 def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | None = None,
@@ -218,9 +278,14 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
     lock as they were, and the next build removes its temporary files.
     """
     with package.exclusive(manifest_path), _no_cyclic_gc():
-        result = BuildResult(compile_deck(manifest_path, now, release))
-        if result.ok:
-            _write(result, out_dir, locked)
+        sink, written = PackageSink(out_dir), False
+        try:
+            result = BuildResult(compile_deck(manifest_path, now, release, sink))
+            if result.ok:
+                _write(result, out_dir, locked, sink)
+            written = result.output is not None
+        finally:
+            sink.close(written)
         if result.ok and result.output is not None:
             manifest = result.compiled.manifest
             unchanged = dict(result.report(), new=[], changed=[], removed=[], lock_written=False)
@@ -229,7 +294,7 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
         return result
 
 
-def _write(result: BuildResult, out_dir: Path, locked: bool) -> None:
+def _write(result: BuildResult, out_dir: Path, locked: bool, sink: PackageSink) -> None:
     compiled = result.compiled
     manifest = compiled.manifest
     lock_changed = compiled.old_lock != compiled.lock
@@ -242,10 +307,14 @@ def _write(result: BuildResult, out_dir: Path, locked: bool) -> None:
     output = out_dir / manifest.output
     temps: list[tuple[Path, Path]] = []
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        package.remove_stale(output)
+        if sink.collection is None and sink.error is None:  # not started while compiling
+            sink.start(manifest)
+            sink.add(compiled.notes, [compiled.lock.notes[n.id].mod for n in compiled.notes])
+        if sink.error is not None:
+            raise sink.error
         package.remove_stale(manifest.lock_path)
-        temps.append((package.prepare(output, lambda f: package_deck(compiled, f, work_dir=out_dir)), output))
+        temps.append((package.prepare(output, lambda f: package_deck(compiled, f, collection=sink.collection)),
+                      output))
         size, digest = _size_and_sha256(temps[0][0])
         if lock_changed:
             lock_bytes = compiled.lock.dumps().encode()

@@ -35,10 +35,10 @@ class FileCache:
             except OSError:
                 pass
 
-    def process_all(self, paths: list[Path], media: MediaStore) -> list[FileResult]:
-        """Every file's result, in order: from the cache when a file's inputs are unchanged, the
-        rest processed on all cores and filed in the cache."""
-        results: dict[Path, FileResult] = {}
+    def process_all(self, paths: list[Path], media: MediaStore) -> Iterator[FileResult]:
+        """Every file's result, in order, each as soon as it is ready: from the cache when the
+        file's inputs are unchanged, the rest processed on all cores and filed in the cache."""
+        cached: dict[Path, FileResult] = {}
         missing: list[tuple[Path, str | None]] = []
         for path in paths:
             try:
@@ -49,17 +49,22 @@ class FileCache:
             digest = self.digests[str(path)] = hashlib.sha256(data).hexdigest()
             key = hashlib.sha256(f"{str(path.resolve())}\0{digest}".encode() + self.salt).hexdigest()
             entry = self.folder / key[:2] / key
-            cached = _read(entry)
-            if cached is not None and all(media.adopt(name, source) for name, source in cached.media.items()):
-                results[path] = cached
+            hit = _read(entry)
+            if hit is not None and all(media.adopt(name, source) for name, source in hit.media.items()):
+                cached[path] = hit
             else:
                 missing.append((path, str(entry)))
-        jobs = [(path, entry, self.digests.get(str(path))) for path, entry in missing]
-        for (path, _, _), result in zip(jobs, _process_many(jobs, self.deck)):
-            if not all(media.adopt(name, source) for name, source in result.media.items()):
-                result = process_file(path, self.deck, media)  # an image changed meanwhile
-            results[path] = result
-        return [results[p] for p in paths]
+        fresh = _process_many([(path, entry, self.digests.get(str(path))) for path, entry in missing], self.deck)
+        try:
+            for path in paths:
+                result = cached.get(path)
+                if result is None:
+                    result = next(fresh)
+                    if not all(media.adopt(name, source) for name, source in result.media.items()):
+                        result = process_file(path, self.deck, media)  # an image changed meanwhile
+                yield result
+        finally:
+            fresh.close()  # stops the worker processes
 
 
 def _read(entry: Path) -> FileResult | None:

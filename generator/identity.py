@@ -145,24 +145,24 @@ def _next_mod(previous: int | None, now: int) -> int:
     return now if previous is None else max(now, previous + 1)
 
 
-def next_lock(old: Lock | None, namespace: str, notes: dict[str, tuple[str, str]],
+def next_entry(before: Entry | None, digest: str, kind: str, now: int) -> Entry:
+    """A note's lock entry after this build: the recorded one while its content is unchanged."""
+    if before is None:
+        return _new(Entry, (digest, now, kind))  # tuple.__new__: this runs once per note
+    if before.hash == digest and before.type == kind:
+        return before
+    return Entry(digest, _next_mod(before.mod, now), kind)
+
+
+def next_lock(old: Lock | None, namespace: str, entries: dict[str, Entry],
               notetypes: dict[str, tuple[str, str]], now: int, release: dict[str, str] | None = None) -> Lock:
     """The lock after this build.
 
-    notes maps card id -> (content hash, type); notetypes maps kind -> (hash, schema hash).
-    Unchanged entries keep their `mod`; changed and new ones get `now`.
+    entries maps card id -> its entry as `next_entry` decided it while the notes were rendered;
+    notetypes maps kind -> (hash, schema hash). Unchanged note types keep their `mod`.
     """
     old = old or Lock(namespace)
-    lock = Lock(namespace)
-    recorded, entries = old.notes, lock.notes
-    for card_id, (digest, kind) in notes.items():
-        before = recorded.get(card_id)
-        if before is None:
-            entries[card_id] = _new(Entry, (digest, now, kind))  # tuple.__new__: once per note
-        elif before.hash == digest and before.type == kind:
-            entries[card_id] = before
-        else:
-            entries[card_id] = Entry(digest, _next_mod(before.mod, now), kind)
+    lock = Lock(namespace, notes=entries)
     for kind, (digest, schema) in notetypes.items():
         before_nt = old.notetypes.get(kind)
         if before_nt is not None and before_nt.hash == digest:
@@ -171,7 +171,7 @@ def next_lock(old: Lock | None, namespace: str, notes: dict[str, tuple[str, str]
             lock.notetypes[kind] = NoteTypeEntry(digest, _next_mod(before_nt.mod if before_nt else None, now), schema)
     for kind, entry in old.notetypes.items():
         lock.notetypes.setdefault(kind, entry)  # a type unused today keeps its history
-    gone = set(old.removed) | (set(old.notes) - set(notes))
-    lock.removed = sorted(gone - set(notes))
+    gone = set(old.removed) | (set(old.notes) - set(entries))
+    lock.removed = sorted(gone - set(entries))
     lock.release = release or old.release
     return lock

@@ -15,11 +15,11 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Sequence
 
 from .deflate import PIECE, ParallelDeflate
 from .notes import Note
-from .notetypes import NoteType, stable_id
+from .notetypes import NoteType, note_types, stable_id
 
 try:
     import fcntl
@@ -44,24 +44,94 @@ def deck_id(namespace: str, name: str) -> int:
 def write_package(out: BinaryIO, namespace: str, decks: list[PackDeck], notetypes: dict[NoteType, int],
                   notes: list[Note], mods: list[int], media: dict[str, bytes], work_dir: Path | None = None,
                   prefix: str = TEMP_PREFIX) -> None:
-    """Write the .apkg to `out`: the collection of these notes (in study order, each with its
-    `mod`), the media files numbered by sorted name, then the media map.
+    """Write the .apkg of these notes (in study order, each with its `mod`) to `out`."""
+    with Collection(namespace, work_dir, prefix) as collection:
+        collection.add(notes, mods)
+        collection.write(out, decks, notetypes, media)
+
+
+class Collection:
+    """The collection inside a package, filled a batch of notes at a time.
+
+    A build adds each card file's notes as soon as they are rendered, so that inserting them
+    overlaps rendering the rest; `write` adds the cards, decks and note types and zips it all.
+    The same notes in the same order give the same bytes however they are batched: card rows
+    wait for `write`, so each table's rows are inserted in one run.
 
     The scratch database lives in `work_dir` (the output folder) so that a killed build's
     leftovers are found and removed by the next one; it is streamed into the zip, never held
     in memory whole.
     """
-    with tempfile.TemporaryDirectory(prefix=prefix, dir=work_dir) as tmp:
-        db_path = os.path.join(tmp, "collection.anki2")
-        conn = sqlite3.connect(db_path)
+
+    def __init__(self, namespace: str, work_dir: Path | None = None, prefix: str = TEMP_PREFIX):
+        from genanki.apkg_col import APKG_COL
+        from genanki.apkg_schema import APKG_SCHEMA
+
+        self.namespace = namespace
+        self._model_ids = {kind: nt.id for kind, nt in note_types(namespace).items()}
+        self._last_note_id = 0
+        self._cards: list[tuple[int, str, tuple[int, ...], int]] = []  # note id, deck, ords, mod
+        tables, self._indexes = _split_schema(APKG_SCHEMA)
+        self._tmp = tempfile.TemporaryDirectory(prefix=prefix, dir=work_dir)
+        self._conn: sqlite3.Connection | None = None
         try:
-            _fill(conn, namespace, decks, notetypes, notes, mods)
-            conn.commit()
-        finally:
-            conn.close()
+            self._path = os.path.join(self._tmp.name, "collection.anki2")
+            self._conn = sqlite3.connect(self._path)
+            # 16 KiB pages instead of 4: fewer pages to split and fill, so the collection is
+            # written a tenth faster and deflates smaller. SQLite (and so Anki) reads any size.
+            self._conn.execute("PRAGMA page_size=16384")
+            self._conn.execute("PRAGMA journal_mode=OFF")
+            self._conn.execute("PRAGMA synchronous=OFF")
+            self._conn.executescript(tables)
+            self._conn.executescript(APKG_COL)
+        except BaseException:
+            self.close()
+            raise
+
+    def add(self, notes: Sequence[Note], mods: Sequence[int]) -> None:
+        """Insert notes, each with its `mod`, after those already added."""
+        note_ids = _ids(mods, self._last_note_id)
+        if note_ids:
+            self._last_note_id = note_ids[-1]
+        model_ids = self._model_ids
+        # Rows are generated as SQLite consumes them; constant columns are literals in the
+        # statement, so fewer values are bound per row.
+        rows = (
+            (nid, n.guid, model_ids[n.type], mod, f" {' '.join(n.tags)} " if n.tags else "",
+             "\x1f".join(n.fields), n.sort_field, n.checksum)
+            for nid, mod, n in zip(note_ids, mods, notes)
+        )
+        self._conn.executemany("INSERT INTO notes VALUES (?,?,?,?,-1,?,?,?,?,0,'')", rows)
+        self._cards += zip(note_ids, [n.deck for n in notes], [n.ords for n in notes], mods)
+
+    def write(self, out: BinaryIO, decks: list[PackDeck], notetypes: dict[NoteType, int],
+              media: dict[str, bytes]) -> None:
+        """Finish the collection and write the .apkg to `out`: the collection, the media files
+        numbered by sorted name, then the media map."""
+        import genanki
+
+        conn = self._conn
+        deck_ids = {deck.name: deck_id(self.namespace, deck.name) for deck in decks}
+        deck_json = {"1": json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])["1"]}
+        for deck in decks:
+            deck_json[str(deck_ids[deck.name])] = genanki.Deck(deck_ids[deck.name], deck.name, deck.description).to_json()
+        first_deck = deck_ids[decks[0].name]
+        models = {str(nt.id): nt.to_anki(mod, first_deck) for nt, mod in notetypes.items()}
+        conn.execute("UPDATE col SET models = ?, decks = ?",
+                     (json.dumps(models, sort_keys=True), json.dumps(deck_json, sort_keys=True)))
+        cards = [(nid, deck_ids[deck], ord_, mod) for nid, deck, ords, mod in self._cards for ord_ in ords]
+        card_rows = (
+            (cid, nid, did, ord_, mod, position)
+            for position, (cid, (nid, did, ord_, mod)) in enumerate(zip(_ids(c[3] for c in cards), cards), start=1)
+        )
+        conn.executemany("INSERT INTO cards VALUES (?,?,?,?,?,-1,0,0,?,0,0,0,0,0,0,0,0,'')", card_rows)
+        conn.executescript(self._indexes)
+        conn.commit()
+        conn.close()
+        self._conn = None
         names = sorted(media)
         with zipfile.ZipFile(out, "w") as zf:
-            with open(db_path, "rb") as db, zf.open(_entry("collection.anki2"), "w") as entry:
+            with open(self._path, "rb") as db, zf.open(_entry("collection.anki2"), "w") as entry:
                 # zipfile has no parameter for another compressor, but calls only compress() and
                 # flush() on this attribute (test_package checks the stream is ours).
                 entry._compressor = ParallelDeflate(_LEVEL)
@@ -70,47 +140,18 @@ def write_package(out: BinaryIO, namespace: str, decks: list[PackDeck], notetype
                 zf.writestr(_entry(str(index)), media[name])
             zf.writestr(_entry("media"), json.dumps({str(i): n for i, n in enumerate(names)}).encode())
 
+    def close(self) -> None:
+        """Remove the scratch database (also when the build stopped halfway)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._tmp.cleanup()
 
-def _fill(conn: sqlite3.Connection, namespace: str, decks: list[PackDeck],
-          notetypes: dict[NoteType, int], notes: list[Note], mods: list[int]) -> None:
-    import genanki
-    from genanki.apkg_col import APKG_COL
-    from genanki.apkg_schema import APKG_SCHEMA
+    def __enter__(self) -> "Collection":
+        return self
 
-    tables, indexes = _split_schema(APKG_SCHEMA)
-    # 16 KiB pages instead of 4: fewer pages to split and fill, so the collection is written
-    # a tenth faster and deflates smaller. SQLite (and so Anki) reads any page size.
-    conn.execute("PRAGMA page_size=16384")
-    conn.execute("PRAGMA journal_mode=OFF")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.executescript(tables)
-    conn.executescript(APKG_COL)
-    deck_ids = {deck.name: deck_id(namespace, deck.name) for deck in decks}
-    deck_json = {"1": json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])["1"]}
-    for deck in decks:
-        deck_json[str(deck_ids[deck.name])] = genanki.Deck(deck_ids[deck.name], deck.name, deck.description).to_json()
-    first_deck = deck_ids[decks[0].name]
-    models = {str(nt.id): nt.to_anki(mod, first_deck) for nt, mod in notetypes.items()}
-    model_ids = {nt.kind: nt.id for nt in notetypes}
-    conn.execute("UPDATE col SET models = ?, decks = ?",
-                 (json.dumps(models, sort_keys=True), json.dumps(deck_json, sort_keys=True)))
-
-    # Rows are generated as SQLite consumes them: a large deck's rows never sit in memory at once.
-    note_ids = _ids(mods)
-    # Constant columns are written into the statements: fewer values to bind per row.
-    note_rows = (
-        (nid, n.guid, model_ids[n.type], mod, f" {' '.join(n.tags)} " if n.tags else "",
-         "\x1f".join(n.fields), n.sort_field, n.checksum)
-        for nid, mod, n in zip(note_ids, mods, notes)
-    )
-    conn.executemany("INSERT INTO notes VALUES (?,?,?,?,-1,?,?,?,?,0,'')", note_rows)
-    cards = [(nid, deck_ids[n.deck], ord_, mod) for nid, mod, n in zip(note_ids, mods, notes) for ord_ in n.ords]
-    card_rows = (
-        (cid, nid, did, ord_, mod, position)
-        for position, (cid, (nid, did, ord_, mod)) in enumerate(zip(_ids(c[3] for c in cards), cards), start=1)
-    )
-    conn.executemany("INSERT INTO cards VALUES (?,?,?,?,?,-1,0,0,?,0,0,0,0,0,0,0,0,'')", card_rows)
-    conn.executescript(indexes)
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _split_schema(schema: str) -> tuple[str, str]:
@@ -120,13 +161,13 @@ def _split_schema(schema: str) -> tuple[str, str]:
     return tables, indexes
 
 
-def _ids(mods) -> list[int]:
-    """Unique, increasing ids in Anki's style (milliseconds), from each row's `mod`.
+def _ids(mods, last: int = 0) -> list[int]:
+    """Unique, increasing ids in Anki's style (milliseconds) above `last`, from each row's `mod`.
 
     Rows are numbered from their own `mod`, so a note's id (its "Created" date in Anki) depends
     only on the lock, never on the clock.
     """
-    out, last = [], 0
+    out = []
     append = out.append
     for mod in mods:
         last = mod * 1000 if mod * 1000 > last else last + 1

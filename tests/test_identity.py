@@ -5,8 +5,8 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from generator.identity import (Entry, Lock, NoteTypeEntry, build_time, content_hash, next_lock, note_guid, note_hash,
-                                read_lock)
+from generator.identity import (Entry, Lock, NoteTypeEntry, build_time, content_hash, next_entry, next_lock,
+                                note_guid, note_hash, read_lock)
 from generator.model import Location
 
 
@@ -24,11 +24,15 @@ def test_guid_is_genankis_guid_for():
         assert note_guid(namespace, card_id) == genanki.guid_for(namespace, card_id)
 
 
+def _decide(old: Lock, notes: dict[str, tuple[str, str]], now: int) -> dict[str, Entry]:
+    return {card_id: next_entry(old.notes.get(card_id), digest, kind, now) for card_id, (digest, kind) in notes.items()}
+
+
 def test_unchanged_notes_keep_their_mod_and_changed_ones_get_now():
     old = Lock("ns", notes={"a": Entry("h1", 100, "basic"), "b": Entry("h2", 100, "basic"),
                             "gone": Entry("h3", 100, "cloze")})
-    lock = next_lock(old, "ns", {"a": ("h1", "basic"), "b": ("h2-edited", "basic"), "c": ("h4", "cloze")},
-                     {"basic": ("nt", "schema")}, now=500)
+    notes = {"a": ("h1", "basic"), "b": ("h2-edited", "basic"), "c": ("h4", "cloze")}
+    lock = next_lock(old, "ns", _decide(old, notes, now=500), {"basic": ("nt", "schema")}, now=500)
     assert lock.notes["a"].mod == 100
     assert lock.notes["b"] == Entry("h2-edited", 500, "basic")
     assert lock.notes["c"] == Entry("h4", 500, "cloze")
@@ -38,7 +42,9 @@ def test_unchanged_notes_keep_their_mod_and_changed_ones_get_now():
 
 def test_a_changed_note_is_always_strictly_newer_than_recorded():
     old = Lock("ns", notes={"a": Entry("h1", 900, "basic")})
-    assert next_lock(old, "ns", {"a": ("h2", "basic")}, {}, now=800).notes["a"].mod == 901
+    assert next_lock(old, "ns", _decide(old, {"a": ("h2", "basic")}, now=800), {}, now=800).notes["a"].mod == 901
+    assert next_entry(old.notes["a"], "h1", "basic", 800) is old.notes["a"]
+    assert next_entry(old.notes["a"], "h1", "cloze", 800) == Entry("h1", 901, "cloze")  # a new type is a change
 
 
 def test_lock_has_one_note_per_line_sorted_and_round_trips(tmp_path):

@@ -114,3 +114,23 @@ def test_the_collection_is_deflated_on_all_cores(project):
     deflate = ParallelDeflate(1)
     assert stored == deflate.compress(data) + deflate.flush()
     assert stored != zlib.compress(data, 1)[2:-4]
+
+
+def test_a_streamed_build_gives_the_package_written_in_one_go(project):
+    # build() inserts each file's notes while the others render; package_deck() all at once.
+    import io
+
+    from generator.build import compile_deck, package_deck
+
+    result = build(MANIFEST, Path("dist"), now=1_700_000_000)
+    at_once = io.BytesIO()
+    package_deck(compile_deck(MANIFEST, now=1_700_000_000), at_once, project)
+    assert at_once.getvalue() == result.output.read_bytes()
+
+
+def test_a_failed_build_leaves_no_output_folder_behind(project):
+    cards = project / "cards" / "a.yaml"
+    cards.write_text(cards.read_text().replace("id: ", "id: Bad Id ", 1))
+    result = build(MANIFEST, project / "out" / "nested")
+    assert not result.ok
+    assert not (project / "out").exists()
