@@ -27,11 +27,16 @@ def note_guid(namespace: str, card_id: str) -> str:
     """The note's GUID: genanki's `guid_for(namespace, card_id)`, computed without importing
     genanki (a test checks they agree). Never change it: every student's cards would duplicate."""
     value = int.from_bytes(hashlib.sha256(f"{namespace}__{card_id}".encode()).digest()[:8], "big")
-    digits = []
-    while value > 0:
-        value, digit = divmod(value, 91)
-        digits.append(_BASE91[digit])
-    return "".join(reversed(digits))
+    pairs = []  # two base-91 digits at a time: half the divisions of genanki's loop
+    while value >= 8281:
+        value, pair = divmod(value, 8281)
+        pairs.append(_BASE91_PAIRS[pair])
+    if value:
+        pairs.append(_BASE91_PAIRS[value] if value >= 91 else _BASE91[value])
+    return "".join(reversed(pairs))
+
+
+_BASE91_PAIRS = [high + low for high in _BASE91 for low in _BASE91]
 
 
 def content_hash(parts: object) -> str:

@@ -19,7 +19,7 @@ def test_guid_is_pinned():
 def test_guid_is_genankis_guid_for():
     import genanki
 
-    for i in range(2000):
+    for i in range(20000):
         namespace, card_id = f"ns-{i % 7}", f"card-{i}-\u00e9"
         assert note_guid(namespace, card_id) == genanki.guid_for(namespace, card_id)
 
