@@ -10,6 +10,7 @@ import hashlib
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 from typing import NamedTuple
 
 from . import identity
@@ -128,8 +129,10 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str], media: Medi
         ords = (0, 1) if card.type == "reversed" else (0,)
     fields = first + (extra, render(card.source), html.escape(card.id.value, quote=False))
     root = deck.tag
-    tags = {f"{root}::{_slug(card.subtopic)}", *[f"{root}::{t}" for t in file_tags],
-            *[f"{root}::{t.value}" for t in card.tags]}
+    # Interned: a file's notes then share each tag and deck name, which a large deck pickles,
+    # sends and keeps in memory once per file instead of once per note.
+    tags = {intern(f"{root}::{_slug(card.subtopic)}"), *[intern(f"{root}::{t}") for t in file_tags],
+            *[intern(f"{root}::{t.value}") for t in card.tags]}
     if card.retired:
         tags.add(f"{root}::{RETIRED_TAG}")
     sorted_tags = tuple(sorted(tags))
@@ -137,7 +140,7 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str], media: Medi
     sort_field = plain_text(fields[0])
     note = Note(
         id=card.id.value, id_location=card.id.location, type=card.type, location=card.location,
-        subtopic=card.subtopic, fields=fields, tags=sorted_tags, deck=f"{deck.name}::{card.subtopic}",
+        subtopic=card.subtopic, fields=fields, tags=sorted_tags, deck=intern(f"{deck.name}::{card.subtopic}"),
         ords=ords, media=note_media, guid=identity.note_guid(deck.namespace, card.id.value),
         sort_field=sort_field, checksum=int(hashlib.sha1(sort_field.encode()).hexdigest()[:8], 16),
         hash=identity.note_hash(card.type, fields, sorted_tags, note_media), retired=card.retired,
