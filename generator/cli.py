@@ -356,6 +356,9 @@ def run() -> None:
             click.echo(exc.code, err=True)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe (`neurodeck stats | head`) or stream
+                pass
     os._exit(code)
