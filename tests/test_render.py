@@ -1,6 +1,8 @@
 """Markdown rendering and the HTML allow-list (no Anki, no Click)."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from generator.model import Location, Problem, Text
@@ -115,3 +117,15 @@ def test_plain_text_path_matches_the_full_path(text):
         return
     body = render.cmarkgfm.markdown_to_html(text, options=render._OPTIONS)
     assert render._unwrap_single_paragraph(render._cleaner().clean(body).strip()) == text
+
+
+def test_markdown_to_html_matches_cmarkgfm_and_frees_what_cmark_allocates():
+    import resource
+
+    text = "A *field* with `code`, **bold** and a list:\n\n- one\n- two\n" * 40  # about 2.4 KB
+    assert render.markdown_to_html(text) == render.cmarkgfm.markdown_to_html(text, options=render._OPTIONS)
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+    for _ in range(40_000):  # leaking each result would take over 200 MB
+        render.markdown_to_html(text)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit - before < 50 * 2**20
