@@ -86,8 +86,8 @@ class Lock:
             return "{\n" + ",\n".join(lines) + ("\n  }" if lines else "}")
 
         # Hashes are hex and types are slugs; only ids need JSON escaping.
-        notes = [f'    {_ascii(k)}: {{"hash": "{v.hash}", "mod": {v.mod}, "type": {_ascii(v.type)}}}'
-                 for k, v in sorted(self.notes.items())]
+        notes = [f'    {_ascii(k)}: {{"hash": "{digest}", "mod": {mod}, "type": {_ascii(kind)}}}'
+                 for k, (digest, mod, kind) in sorted(self.notes.items())]
         notetypes = [f"    {json.dumps(k)}: {json.dumps(vars(v), sort_keys=True)}"
                      for k, v in sorted(self.notetypes.items())]
         removed = ",\n".join(f"    {json.dumps(r)}" for r in sorted(self.removed))
