@@ -47,7 +47,7 @@ class FileCache:
                 missing.append((path, None))  # process_file reports the problem
                 continue
             digest = self.digests[str(path)] = hashlib.sha256(data).hexdigest()
-            key = hashlib.sha256(f"{str(path.resolve())}\0{digest}".encode() + self.salt).hexdigest()
+            key = hashlib.sha256(f"{path.resolve()}\0{digest}".encode() + self.salt).hexdigest()
             entry = self.folder / key[:2] / key
             hit = _read(entry)
             if hit is not None and all(media.adopt(name, source) for name, source in hit.media.items()):
@@ -110,7 +110,7 @@ def _process_many(jobs: list[Job], deck: DeckContext) -> Iterator[FileResult]:
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=gc.disable) as pool:
-        chunk = max(1, len(jobs) // (workers * 16))
+        chunk = max(1, len(jobs) // (workers * 8))
         for payload in pool.map(_process_remote, jobs, [deck] * len(jobs), chunksize=chunk):
             yield pickle.loads(payload)
 

@@ -23,8 +23,8 @@ CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tag
 _KNOWN = {keys: frozenset(keys) for keys in (MANIFEST_KEYS, FILE_KEYS, CARD_KEYS)}
 _TRUE, _FALSE = FLAG_VALUES[True], FLAG_VALUES[False]
 _TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
-MAX_FIELD_CHARS = 100_000
-_new = tuple.__new__  # far beyond any real card; keeps rendering and Anki's editor responsive
+MAX_FIELD_CHARS = 100_000  # far beyond any real card; keeps rendering and Anki's editor responsive
+_new = tuple.__new__
 
 
 def shown_path(path: Path) -> str:

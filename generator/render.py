@@ -157,8 +157,8 @@ def _resolve_image(match: re.Match, text: Text, resolve_media: MediaResolver, me
     value = html.unescape(src.group(1))
     if _HAS_SCHEME.match(value):
         problems.append(Problem(text.location, f"image '{value}' is not a file in the project",
-                                       "remote images and absolute paths are not allowed; "
-                                       "put the image beside the cards and use a relative path"))
+                                "remote images and absolute paths are not allowed; "
+                                "put the image beside the cards and use a relative path"))
         return ""
     resolved = resolve_media(unquote(value), text.location)
     if isinstance(resolved, Problem):

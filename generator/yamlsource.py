@@ -34,7 +34,7 @@ class _Loader(_BaseLoader):
         return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
     # The composer calls these two hooks around every node; they serve only path resolvers,
-    # which we never add. Built-in no-ops instead of Python methods: a tenth of parsing time.
+    # which we never add. Built-in no-ops instead of Python methods: 6% of parsing time.
     descend_resolver = staticmethod({}.get)  # (parent, index) -> index, changes nothing
     ascend_resolver = staticmethod(int)  # () -> 0
 
