@@ -110,13 +110,24 @@ def _process_many(jobs: list[Job], deck: DeckContext) -> Iterator[FileResult]:
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=gc.disable) as pool:
-        chunk = max(1, len(jobs) // (workers * 8))
-        for payload in pool.map(_process_remote, jobs, [deck] * len(jobs), chunksize=chunk):
-            yield pickle.loads(payload)
+        batches = [pool.submit(_process_remote, batch, deck) for batch in _batches(jobs, workers)]
+        for batch in batches:
+            for payload in batch.result():
+                yield pickle.loads(payload)
 
 
-def _process_remote(job: Job, deck: DeckContext) -> bytes:
-    return _process_job(job, deck)[1]
+def _batches(jobs: list[Job], workers: int) -> Iterator[list[Job]]:
+    """Jobs in batches that shrink towards the end: large ones cost little in messages, small
+    last ones let every worker finish at about the same time."""
+    start = 0
+    while start < len(jobs):
+        size = max(1, (len(jobs) - start) // (workers * 4))
+        yield jobs[start:start + size]
+        start += size
+
+
+def _process_remote(batch: list[Job], deck: DeckContext) -> list[bytes]:
+    return [_process_job(job, deck)[1] for job in batch]
 
 
 def _process_job(job: Job, deck: DeckContext) -> tuple[FileResult, bytes]:

@@ -124,3 +124,13 @@ def test_versions_read_from_dist_info_names_agree_with_importlib_metadata():
     from generator.fresh import DEPENDENCIES, versions
 
     assert versions() == {name: version(name) for name in DEPENDENCIES}
+
+
+def test_work_is_sent_in_shrinking_batches_that_cover_every_file_in_order():
+    from generator.cache import _batches
+
+    for count in (1, 9, 300, 1001):
+        batches = list(_batches(list(range(count)), workers=2))
+        assert [job for batch in batches for job in batch] == list(range(count))
+        sizes = [len(batch) for batch in batches]
+        assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
