@@ -79,10 +79,14 @@ def fresh_project(parent: Path, name: str, cards: int) -> Path:
     return root
 
 
-def cold(root: Path) -> float:
+def _clean(root: Path) -> None:
     shutil.rmtree(root / ".neurodeck-cache", ignore_errors=True)
     shutil.rmtree(root / "dist", ignore_errors=True)
     (root / "decks" / "bench.lock").unlink(missing_ok=True)
+
+
+def cold(root: Path) -> float:
+    _clean(root)
     return wall(NEURODECK + ["build"], root)
 
 
@@ -154,14 +158,13 @@ def main() -> None:
             f"{ours_w / bound_w:.3f}", "<= 1.3", ours_w / bound_w <= 1.3)
 
         large = fresh_project(tmp, "large", args.large)
-        measured = []
-        for _ in range(runs):
-            shutil.rmtree(large / ".neurodeck-cache", ignore_errors=True)
-            shutil.rmtree(large / "dist", ignore_errors=True)
-            (large / "decks" / "bench.lock").unlink(missing_ok=True)
-            measured.append(peak_rss_mb(NEURODECK + ["build"], large))
-        t_large = median([m[0] for m in measured])
-        peak = max(m[1] for m in measured)
+        # Time and memory come from separate runs: sampling the memory of the process tree every
+        # 10 ms costs CPU that the build would otherwise have.
+        t_large = median([cold(large) for _ in range(runs)])
+        peak = 0.0
+        for _ in range(2):
+            _clean(large)
+            peak = max(peak, peak_rss_mb(NEURODECK + ["build"], large)[1])
         row(f"cold build of {args.large:,} cards: peak memory", f"{peak:.0f} MB", "", "", "< 350 MB", peak < 350)
         ratio = t_large / ours
         allowed = 3.6 * (args.large / n) / (100000 / 30000)  # 3.6 for 100k against 30k: near-linear
