@@ -78,7 +78,7 @@ def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult
     resolve = media.resolver(path)
     for card in card_file.cards:
         result.problems += check_card(card)
-        note, problems = render_note(card, deck, file_tags, media, resolve)
+        note, problems = render_note(card, deck, file_tags, resolve)
         result.problems += problems
         result.notes.append(note)
     for note in result.notes:
@@ -97,13 +97,10 @@ def retirement_notice(card: Card, render) -> str:
             f"You can delete it: search for <code>tag:*::{RETIRED_TAG}</code> in the browser.</div>")
 
 
-def render_note(card: Card, deck: DeckContext, file_tags: list[str], media: MediaStore,
-                resolve: MediaResolver | None = None) -> tuple[Note, list[Problem]]:
-    """Render one card's fields and tags, and compute what identifies the note.
-
-    `resolve` is `media.resolver(card.file_path)`, made once per file by callers that have many
-    cards."""
-    resolve = resolve or media.resolver(card.file_path)
+def render_note(card: Card, deck: DeckContext, file_tags: list[str],
+                resolve: MediaResolver) -> tuple[Note, list[Problem]]:
+    """Render one card's fields and tags, and compute what identifies the note; `resolve`
+    finds the images the card's file refers to (`MediaStore.resolver`)."""
     problems: list[Problem] = []
     used_media: list[str] = []
 
