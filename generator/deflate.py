@@ -30,7 +30,8 @@ class ParallelDeflate:
 
     def __init__(self, level: int, threads: int | None = None):
         self.level = level
-        self.threads = threads or os.cpu_count() or 1
+        # Past a few threads deflate outruns the disk; each holds two pieces in flight.
+        self.threads = threads or min(os.cpu_count() or 1, 8)
         self._pool = ThreadPoolExecutor(self.threads)
         self._pending: deque[Future] = deque()
         self._buffer = bytearray()
