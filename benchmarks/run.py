@@ -23,18 +23,19 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+SOURCE = REPO / "generator"
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(SOURCE))
 
 import synth  # noqa: E402
 
-NEURODECK = [sys.executable, "-m", "generator"]
+NEURODECK = [sys.executable, "-m", "neurodeck"]
 
 
 def wall(cmd: list[str], cwd: Path) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                   env=dict(os.environ, PYTHONPATH=str(REPO)))
+                   env=dict(os.environ, PYTHONPATH=str(SOURCE)))
     return time.perf_counter() - start
 
 
@@ -44,7 +45,7 @@ def peak_rss_mb(cmd: list[str], cwd: Path) -> tuple[float, float]:
     Memory is the proportional set size (PSS): pages shared between the build and the worker
     processes it forks are counted once, not once per process as summing RSS would."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=str(SOURCE)))
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss(proc.pid))
@@ -192,7 +193,7 @@ HEADER = ("case", "measured (median)", "reference", "ratio", "target", "met")
 
 
 def _package_write(root: Path, runs: int) -> tuple[float, float]:
-    from generator.build import compile_deck, package_deck
+    from neurodeck.pipeline.build import compile_deck, package_deck
     from lower_bound import rows_of, write_rows
 
     os.chdir(root)

@@ -93,7 +93,7 @@ def bundled(tmp_path, monkeypatch) -> Path:
 
 def release(project: Path, name: str, now: int) -> Path:
     """Build the fixture project's deck and keep a copy of the package as `<name>.apkg`."""
-    from generator.build import build
+    from neurodeck.pipeline.build import build
 
     result = build(Path("decks/test-deck.yaml"), project / "dist", now=now)
     assert result.ok, [p.format() for p in result.problems]
@@ -104,7 +104,7 @@ def release(project: Path, name: str, now: int) -> Path:
 
 def alter_basic_note_type(monkeypatch, change) -> None:
     """Build with the basic note type replaced by `change(basic)`, as a later code change would."""
-    from generator import notetypes
+    from neurodeck.apkg import notetypes
 
     original = notetypes.note_types
 
@@ -113,7 +113,7 @@ def alter_basic_note_type(monkeypatch, change) -> None:
         types["basic"] = change(types["basic"])
         return types
 
-    monkeypatch.setattr("generator.build.note_types", altered)
+    monkeypatch.setattr("neurodeck.pipeline.build.note_types", altered)
 
 
 # ---- real Anki -------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def alter_basic_note_type(monkeypatch, change) -> None:
 def every_package_passes_ankis_checks(request, monkeypatch, tmp_path_factory):
     """Every package a test writes is imported into a fresh collection and must pass Anki's own
     integrity and media checks. Fuzz tests, which write thousands, check a sample themselves."""
-    from generator import package
+    from neurodeck.apkg import files as package
 
     if request.node.get_closest_marker("fuzz"):
         yield

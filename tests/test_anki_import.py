@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from generator import notetypes
-from generator.build import build
-from generator.identity import note_guid
+from neurodeck.apkg import notetypes
+from neurodeck.pipeline.build import build
+from neurodeck.lockfile import note_guid
 
 from conftest import import_package, study_all
 
@@ -133,7 +133,7 @@ def test_css_change_updates_note_type_in_place(project, collection, tmp_path, mo
 
 
 def test_bundled_deck_imports_with_expected_counts(bundled, collection, tmp_path):
-    from generator.build import compile_deck
+    from neurodeck.pipeline.build import compile_deck
 
     compiled = compile_deck(Path("decks/neurobiology-of-intimacy.yaml"))
     assert compiled.ok, [p.format() for p in compiled.problems]
@@ -170,7 +170,7 @@ def test_integrity_check_is_clean(project, collection, tmp_path):
 
 
 def test_readme_table_matches_the_bundled_deck(bundled):
-    from generator.build import compile_deck
+    from neurodeck.pipeline.build import compile_deck
     from conftest import REPO
 
     compiled = compile_deck(Path("decks/neurobiology-of-intimacy.yaml"))

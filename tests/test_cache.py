@@ -11,9 +11,9 @@ import cmarkgfm
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from generator import fresh
-from generator.build import build
-from generator.cli import main
+from neurodeck.pipeline import stamps as fresh
+from neurodeck.pipeline.build import build
+from neurodeck.cli import main
 
 from conftest import PNG, REPO
 
@@ -38,7 +38,7 @@ def test_cached_builds_are_byte_identical_to_cache_free_builds(project, tmp_path
 
     copy = tmp_path / "nocache"
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns(fresh.CACHE_DIR, "dist"))
-    cold = subprocess.run([sys.executable, "-m", "generator", "build", "--locked"], cwd=copy,
+    cold = subprocess.run([sys.executable, "-m", "neurodeck", "build", "--locked"], cwd=copy,
                           capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert cold.returncode == 0, cold.stderr
     assert sha(copy / "dist" / "test-deck.apkg") == warm.sha256
@@ -121,13 +121,13 @@ def test_the_benchmark_runs_at_a_small_size():
 def test_versions_read_from_dist_info_names_agree_with_importlib_metadata():
     from importlib.metadata import version
 
-    from generator.fresh import DEPENDENCIES, versions
+    from neurodeck.pipeline.stamps import DEPENDENCIES, versions
 
     assert versions() == {name: version(name) for name in DEPENDENCIES}
 
 
 def test_work_is_sent_in_shrinking_batches_that_cover_every_file_in_order():
-    from generator.cache import _batches
+    from neurodeck.pipeline.cache import _batches
 
     for count in (1, 9, 300, 1001):
         batches = list(_batches(list(range(count)), workers=2))

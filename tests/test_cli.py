@@ -1,4 +1,4 @@
-"""The command surface through Click's CliRunner, and `python -m generator`."""
+"""The command surface through Click's CliRunner, and `python -m neurodeck`."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.cli import main
+from neurodeck.cli import main
 
 
 def run(*args: str):
@@ -62,7 +62,7 @@ def test_version_and_help_with_examples():
 
 
 def test_python_dash_m_is_the_same_command(project):
-    done = subprocess.run([sys.executable, "-m", "generator", "validate"], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "neurodeck", "validate"], capture_output=True, text=True)
     assert done.returncode == 0 and "Test Deck: 5 notes, 7 cards: ok" in done.stdout
 
 
@@ -74,7 +74,7 @@ def test_build_watch_rebuilds_on_a_real_change_and_stops_cleanly(project):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     log = project.parent / "watch.log"  # outside the watched project
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "generator", "build", "--watch"], stdout=out,
+        proc = subprocess.Popen([sys.executable, "-m", "neurodeck", "build", "--watch"], stdout=out,
                                 stderr=subprocess.STDOUT, env=env)
         try:
             apkg = project / "dist" / "test-deck.apkg"

@@ -6,8 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from generator import notetypes
-from generator.diff import (
+from neurodeck.apkg import notetypes
+from neurodeck.commands.diff import (
     Snapshot,
     compare,
     diff_sides,
@@ -339,7 +339,7 @@ def test_word_diff_and_plain_text():
 
 
 def test_long_fields_are_shown_around_the_change_only():
-    from generator.diff import FieldChange, _md_segments, _text_segments
+    from neurodeck.commands.diff import FieldChange, _md_segments, _text_segments
 
     old = " ".join(f"w{i}" for i in range(40))
     new = old.replace("w20", "CHANGED")
@@ -351,7 +351,8 @@ def test_long_fields_are_shown_around_the_change_only():
 
 
 def test_the_retired_tag_is_the_compilers():
-    from generator import diff, notes
+    from neurodeck.commands import diff
+    from neurodeck.pipeline import compile_file as notes
 
     assert diff.RETIRED_TAG == notes.RETIRED_TAG
 

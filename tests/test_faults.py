@@ -19,13 +19,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.cli import main
-from generator.fresh import CACHE_DIR
-from generator.identity import read_lock
+from neurodeck.cli import main
+from neurodeck.pipeline.stamps import CACHE_DIR
+from neurodeck.lockfile import read_lock
 
 from conftest import REPO, write
 
-BUILD = [sys.executable, "-m", "generator", "build", "--out", "dist"]
+BUILD = [sys.executable, "-m", "neurodeck", "build", "--out", "dist"]
 
 
 @contextmanager
@@ -102,7 +102,8 @@ def test_sigkill_during_the_package_write_keeps_the_old_package(project):
     marker = project / "writing"
     script = textwrap.dedent(f"""
         import time, pathlib
-        from generator import package, cli
+        from neurodeck.apkg import files as package
+        from neurodeck import cli
         real = package.commit
         def slow_commit(tmp, target):
             pathlib.Path({str(marker)!r}).write_text(str(tmp))

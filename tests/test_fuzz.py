@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.cli import main
+from neurodeck.cli import main
 
 from conftest import CARDS_A, CARDS_B, MANIFEST, PNG, assert_passes_ankis_checks
 from test_faults import leftovers

@@ -5,9 +5,9 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from generator.identity import (Entry, Lock, NoteTypeEntry, build_time, content_hash, next_entry, next_lock,
+from neurodeck.lockfile import (Entry, Lock, NoteTypeEntry, build_time, content_hash, next_entry, next_lock,
                                 note_guid, note_hash, read_lock)
-from generator.model import Location
+from neurodeck.model import Location
 
 
 def test_guid_is_pinned():

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.lint import RULES, Setting, _duplicates, _similar_pairs, lint_cards, lint_deck, read_settings
-from generator.load import card_files, load_card_file, load_manifest
-from generator.model import Card, Location, Text, has_errors
+from neurodeck.checks.lint import RULES, Setting, _duplicates, _similar_pairs, lint_cards, lint_deck, read_settings
+from neurodeck.source.load import card_files, load_card_file, load_manifest
+from neurodeck.model import Card, Location, Text, has_errors
 
 MANIFEST = """\
 name: Lint Deck

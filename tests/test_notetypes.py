@@ -1,7 +1,7 @@
 """The note types' schemas are frozen: these values must never change (see notetypes.py)."""
 from __future__ import annotations
 
-from generator.notetypes import CSS, note_types
+from neurodeck.apkg.notetypes import CSS, note_types
 
 def test_note_type_ids_are_pinned():
     types = note_types("neurodeck-intimacy")

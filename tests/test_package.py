@@ -9,14 +9,14 @@ import sys
 import zipfile
 from pathlib import Path
 
-from generator.build import build
+from neurodeck.pipeline.build import build
 
 MANIFEST = Path("decks/test-deck.yaml")
 
 
 def _run_build(project: Path, tz: str, epoch: str) -> bytes:
     env = dict(os.environ, TZ=tz, SOURCE_DATE_EPOCH=epoch)
-    subprocess.run([sys.executable, "-m", "generator", "build", "--out", "dist"], cwd=project, env=env,
+    subprocess.run([sys.executable, "-m", "neurodeck", "build", "--out", "dist"], cwd=project, env=env,
                    check=True, capture_output=True)
     return (project / "dist" / "test-deck.apkg").read_bytes()
 
@@ -83,7 +83,7 @@ def test_parallel_deflate_is_one_valid_stream_whatever_the_feeding(tmp_path):
     import random
     import zlib
 
-    from generator.deflate import PIECE, ParallelDeflate
+    from neurodeck.apkg.deflate import PIECE, ParallelDeflate
 
     rng = random.Random(7)
     text = " ".join(rng.choice(["insula", "cortex", "oxytocin", "<p>", "\x1f"]) for _ in range(700_000)).encode()
@@ -101,7 +101,7 @@ def test_the_collection_is_deflated_on_all_cores(project):
     # zipfile offers no parameter for the compressor; this fails if the hook stops working.
     import zlib
 
-    from generator.deflate import ParallelDeflate
+    from neurodeck.apkg.deflate import ParallelDeflate
 
     result = build(MANIFEST, Path("dist"))
     with zipfile.ZipFile(result.output) as zf, open(result.output, "rb") as raw:
@@ -120,7 +120,7 @@ def test_a_streamed_build_gives_the_package_written_in_one_go(project):
     # build() inserts each file's notes while the others render; package_deck() all at once.
     import io
 
-    from generator.build import compile_deck, package_deck
+    from neurodeck.pipeline.build import compile_deck, package_deck
 
     result = build(MANIFEST, Path("dist"), now=1_700_000_000)
     at_once = io.BytesIO()

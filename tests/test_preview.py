@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import import_package, write
 
-from generator import preview
-from generator.build import build, compile_deck
-from generator.notetypes import note_types
-from generator.preview import (fill_type_answers, preview_cards, preview_html, render_card, render_template,
+from neurodeck.commands import preview
+from neurodeck.pipeline.build import build, compile_deck
+from neurodeck.apkg.notetypes import note_types
+from neurodeck.commands.preview import (fill_type_answers, preview_cards, preview_html, render_card, render_template,
                                reveal_clozes, typed_answer, write_preview)
 
 MANIFEST = Path("decks/test-deck.yaml")
@@ -199,7 +199,7 @@ def test_a_failed_write_is_a_problem_and_keeps_the_old_page(project, monkeypatch
     def full_disk(target, write):
         raise OSError(28, "No space left on device", str(target))
 
-    monkeypatch.setattr(preview.package, "prepare", full_disk)
+    monkeypatch.setattr(preview.files, "prepare", full_disk)
     again, problems = write_preview(MANIFEST, Path("dist"))
     assert again is None and "disk is full" in problems[-1].hint
     assert path.read_bytes() == before

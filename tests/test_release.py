@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.cli import main
+from neurodeck.cli import main
 
 from conftest import REPO, import_package
 
@@ -52,7 +52,7 @@ def test_two_clean_clones_build_identical_releases(tmp_path):
         clone = tmp_path / name / "deep" / "repo"
         subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
         env = dict(os.environ, TZ=tz, PYTHONPATH=str(REPO))
-        done = subprocess.run([sys.executable, "-m", "generator", "build", "--locked", "--json"], cwd=clone,
+        done = subprocess.run([sys.executable, "-m", "neurodeck", "build", "--locked", "--json"], cwd=clone,
                               env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         shas.append([d["sha256"] for d in json.loads(done.stdout)["decks"]])

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from generator.model import Location, Problem, Text
-from generator.render import cloze_numbers, render_field
+from neurodeck.model import Location, Problem, Text
+from neurodeck.render.markdown import cloze_numbers, render_field
 
 
 def no_media(reference, location):
@@ -90,7 +90,7 @@ def test_braces_in_basic_text_are_plain_text():
 # its output must be exactly what the sanitiser would have made.
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from generator import render  # noqa: E402
+from neurodeck.render import markdown as render  # noqa: E402
 
 pieces = st.one_of(
     st.sampled_from(list("*_`#>-+=|~!()\\\"'{}:.0123456789 \n\té߆😀\u200b")),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import build, compile_deck
+from neurodeck.pipeline.build import build, compile_deck
 
 from conftest import import_package, write
 

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator.build import compile_deck
-from generator.cli import main
-from generator.schema import SCHEMAS, render, shipped_path
+from neurodeck.pipeline.build import compile_deck
+from neurodeck.cli import main
+from neurodeck.commands.schema import SCHEMAS, render, shipped_path
 
 from conftest import REPO, write
 

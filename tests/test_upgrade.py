@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.cli import main
+from neurodeck.cli import main
 
 from conftest import alter_basic_note_type, release
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import build, compile_deck
-from generator.load import load_card_file
+from neurodeck.pipeline.build import build, compile_deck
+from neurodeck.source.load import load_card_file
 
 from conftest import write
 
@@ -234,7 +234,7 @@ def test_field_over_the_length_limit(project):
 
 
 def test_file_over_the_size_limit(project, monkeypatch):
-    from generator import yamlsource
+    from neurodeck.source import yamlnodes as yamlsource
 
     monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 1000)
     problems = problems_for(project, "subtopic: X\n# " + "padding " * 200 + "\ncards: []\n")
@@ -244,7 +244,7 @@ def test_file_over_the_size_limit(project, monkeypatch):
 def test_card_gone_without_retiring_is_a_warning(project):
     from click.testing import CliRunner
 
-    from generator.cli import main
+    from neurodeck.cli import main
 
     assert build(MANIFEST, project / "dist", now=1_700_000_000).ok
     write(project / "cards" / "a.yaml", (project / "cards" / "a.yaml").read_text().split("  - id: mn-term")[0])
@@ -268,8 +268,8 @@ def test_retired_flag_and_why_are_checked(project):
 # reader answers, it must give exactly the card the general reader gives, without a problem.
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from generator import load  # noqa: E402
-from generator.yamlsource import parse  # noqa: E402
+from neurodeck.source import load  # noqa: E402
+from neurodeck.source.yamlnodes import parse  # noqa: E402
 
 _values = st.one_of(st.sampled_from(["", " ", "~", "null", "yes", "3.10", "a: b", "basic", "cloze", "reversed",
                                      "type-in", "x" * 5, "card-1", "{{c1::x}}"]),

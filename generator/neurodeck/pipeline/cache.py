@@ -15,9 +15,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
-from .fresh import cache_dir, code_key
-from .media import MediaStore
-from .notes import DeckContext, FileResult, process_file
+from neurodeck.pipeline.stamps import cache_dir, code_key
+from neurodeck.render.media import MediaStore
+from neurodeck.model import DeckContext
+from neurodeck.pipeline.compile_file import FileResult, process_file
 
 _MAGIC = b"NDC1"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from .fresh import project_root
-from .load import shown_path, slug
-from .model import Location, Problem
+from neurodeck.pipeline.stamps import project_root
+from neurodeck.source.load import shown_path, slug
+from neurodeck.model import Location, Problem
 
 TEMPLATE = '''\
 subtopic: {subtopic}

@@ -12,7 +12,7 @@ from typing import NamedTuple, Union
 
 import yaml
 
-from .model import Location, Problem
+from neurodeck.model import Location, Problem
 
 _STANDARD = "tag:yaml.org,2002:"
 NULL_TAG = _STANDARD + "null"

@@ -16,7 +16,7 @@ import cmarkgfm
 from cmarkgfm import _cmark
 import nh3
 
-from .model import Location, Problem, Text
+from neurodeck.model import Location, Problem, Text
 
 ALLOWED_TAGS = {
     "b", "i", "u", "em", "strong", "sub", "sup", "br", "p", "ul", "ol", "li", "code", "pre",

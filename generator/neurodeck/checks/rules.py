@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .identity import Lock
-from .load import shown_path
-from .model import SLUG_PATTERN, TAG_PATTERN, Card, Location, Problem, Text
-from .render import cloze_numbers
+from neurodeck.lockfile import Lock
+from neurodeck.source.load import shown_path
+from neurodeck.model import SLUG_PATTERN, TAG_PATTERN, Card, Location, Problem, Text
+from neurodeck.render.markdown import cloze_numbers
 
 if TYPE_CHECKING:
-    from .notes import Note
+    from neurodeck.model import Note
 
 _ID = re.compile(SLUG_PATTERN)
 _TAG = re.compile(TAG_PATTERN)

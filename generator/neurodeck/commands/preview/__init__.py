@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import package
-from .build import CompiledDeck, compile_deck, write_problem
-from .load import slug
-from .model import Problem
-from .notes import Note
-from .notetypes import NoteType, note_types
+from neurodeck.apkg import files
+from neurodeck.pipeline.build import CompiledDeck, compile_deck, write_problem
+from neurodeck.source.load import slug
+from neurodeck.model import Problem
+from neurodeck.model import Note
+from neurodeck.apkg.notetypes import NoteType, note_types
 
 # ---- Anki's template language (the subset our note types use) ---------------------------------
 
@@ -416,7 +416,7 @@ def preview_path(output: str, out_dir: Path) -> Path:
 def write_preview(manifest_path: Path, out_dir: Path) -> tuple[Path | None, list[Problem]]:
     """Compile a manifest and write its preview page into `out_dir`; nothing is written (and the
     path is None) if the deck has errors or the write fails. The lock is never written."""
-    with package.exclusive(manifest_path):
+    with files.exclusive(manifest_path):
         compiled = compile_deck(manifest_path)
         if not compiled.ok:
             return None, compiled.problems
@@ -424,8 +424,8 @@ def write_preview(manifest_path: Path, out_dir: Path) -> tuple[Path | None, list
         page = preview_html(compiled).encode("utf-8")
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
-            package.remove_stale(target)
-            package.commit(package.prepare(target, lambda f: f.write(page)), target)
+            files.remove_stale(target)
+            files.commit(files.prepare(target, lambda f: f.write(page)), target)
         except OSError as exc:
             return None, compiled.problems + [write_problem(exc, out_dir)]
         return target, compiled.problems

@@ -124,3 +124,40 @@ class Manifest:
     @property
     def lock_path(self) -> Path:
         return self.path.with_suffix(".lock")
+
+
+@dataclass(frozen=True)
+class DeckContext:
+    """What a note's rendering depends on besides its own card file."""
+
+    name: str
+    namespace: str
+    tag: str
+    root: Path
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> "DeckContext":
+        return cls(manifest.name, manifest.namespace, manifest.tag, manifest.root)
+
+
+class Note(NamedTuple):
+    """A card rendered into the note that will be packaged.
+
+    A named tuple: large decks send tens of thousands between processes, and tuples pickle
+    several times faster than dataclasses."""
+
+    id: str
+    id_location: Location
+    type: str
+    location: Location
+    subtopic: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: str
+    ords: tuple[int, ...]
+    media: tuple[str, ...]
+    guid: str
+    sort_field: str
+    checksum: int
+    hash: str
+    retired: bool = False

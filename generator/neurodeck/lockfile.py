@@ -15,7 +15,7 @@ from json.encoder import encode_basestring, encode_basestring_ascii as _ascii  #
 from pathlib import Path
 from typing import NamedTuple
 
-from .model import Location, Problem
+from neurodeck.model import Location, Problem
 
 LOCK_FORMAT = 1
 

@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .model import Location, Problem
+from neurodeck.model import Location, Problem
 
 RETIRED_SUFFIX = "::retired"
 

@@ -18,10 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .load import card_files, load_card_file, load_manifest
-from .model import Card, Location, Manifest, Problem
-from .render import CLOZE, cloze_numbers
-from .yamlsource import YMap, YScalar, describe
+from neurodeck.source.load import card_files, load_card_file, load_manifest
+from neurodeck.model import Card, Location, Manifest, Problem
+from neurodeck.render.markdown import CLOZE, cloze_numbers
+from neurodeck.source.yamlnodes import YMap, YScalar, describe
 
 SEVERITIES = ("error", "warning", "off")
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Location, Problem
+from neurodeck.model import Location, Problem
 
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 

@@ -18,16 +18,21 @@ from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
 
-from . import fresh, identity, package
-from .cache import FileCache
-from .identity import Lock
-from .load import card_files, load_manifest, shown_path
-from .media import MediaStore
-from .model import Location, Manifest, Problem, Text, has_errors
-from .notes import DeckContext, Note
-from .notetypes import NoteType, note_types
-from .render import render_field
-from .validate import check_against_lock, check_duplicates, check_gone, check_lock_namespace
+from neurodeck.pipeline import stamps
+
+from neurodeck import lockfile
+
+from neurodeck.apkg import files
+from neurodeck.apkg.collection import Collection, PackDeck, write_package
+from neurodeck.pipeline.cache import FileCache
+from neurodeck.lockfile import Lock
+from neurodeck.source.load import card_files, load_manifest, shown_path
+from neurodeck.render.media import MediaStore
+from neurodeck.model import Location, Manifest, Problem, Text, has_errors
+from neurodeck.model import DeckContext, Note
+from neurodeck.apkg.notetypes import NoteType, note_types
+from neurodeck.render.markdown import render_field
+from neurodeck.checks.rules import check_against_lock, check_duplicates, check_gone, check_lock_namespace
 
 
 @dataclass
@@ -98,20 +103,20 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.manifest = manifest
     paths, problems = card_files(manifest)
     result.problems += problems
-    now = identity.build_time() if now is None else now
+    now = lockfile.build_time() if now is None else now
     lock_shown = shown_path(manifest.lock_path)
-    result.old_lock, lock_problems = identity.read_lock(manifest.lock_path, lock_shown)
+    result.old_lock, lock_problems = lockfile.read_lock(manifest.lock_path, lock_shown)
     recorded = result.old_lock.notes if result.old_lock else {}
     if sink is not None and result.ok and not lock_problems:
         sink.start(manifest)
 
     result.media = MediaStore(manifest.root)
     cache = FileCache(manifest_path, DeckContext.of(manifest))
-    entries: dict[str, identity.Entry] = {}  # the next lock's, decided while files still render
+    entries: dict[str, lockfile.Entry] = {}  # the next lock's, decided while files still render
     for processed in cache.process_all(paths, result.media):
         result.problems += processed.problems
         result.notes += processed.notes
-        decided = [identity.next_entry(recorded.get(n.id), n.hash, n.type, now) for n in processed.notes]
+        decided = [lockfile.next_entry(recorded.get(n.id), n.hash, n.type, now) for n in processed.notes]
         entries.update(zip([n.id for n in processed.notes], decided))
         if sink is not None:
             sink.add(processed.notes, [entry.mod for entry in decided])
@@ -132,7 +137,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     types = note_types(manifest.namespace)
     used = {n.type for n in result.notes}
     result.problems += _check_schemas(result, types)
-    result.lock = identity.next_lock(
+    result.lock = lockfile.next_lock(
         result.old_lock, manifest.namespace, entries,
         {kind: (nt.content_hash(), _schema_hash(nt)) for kind, nt in types.items() if kind in used},
         now, release,
@@ -147,7 +152,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
 
 
 def _schema_hash(nt: NoteType) -> str:
-    return identity.content_hash(nt.schema())
+    return lockfile.content_hash(nt.schema())
 
 
 def _check_schemas(result: CompiledDeck, types: dict[str, NoteType]) -> list[Problem]:
@@ -200,11 +205,11 @@ def build_environment() -> dict[str, str]:
     import zlib
 
     env = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "zlib": zlib.ZLIB_RUNTIME_VERSION}
-    return dict(env, **fresh.versions())
+    return dict(env, **stamps.versions())
 
 
 def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = None,
-                 collection: package.Collection | None = None) -> None:
+                 collection: Collection | None = None) -> None:
     """Write the .apkg of a compiled deck (which must be ok) to `out`.
 
     `collection`, if given, already holds the deck's notes (see PackageSink)."""
@@ -216,14 +221,14 @@ def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = 
     if lock.release:  # the date comes from the lock, never the clock: rebuilds give the same bytes
         description += (f'<p class="nd-release">Version {html.escape(lock.release["version"])}, '
                         f'released {html.escape(lock.release["date"])}</p>')
-    decks = [package.PackDeck(manifest.name, description)] + [package.PackDeck(d, "") for d in subdecks]
+    decks = [PackDeck(manifest.name, description)] + [PackDeck(d, "") for d in subdecks]
     notetypes = {types[kind]: lock.notetypes[kind].mod for kind in sorted({n.type for n in compiled.notes})}
     if collection is not None:
         collection.write(out, decks, notetypes, compiled.media.files)
         return
     mods = [lock.notes[n.id].mod for n in compiled.notes]
-    package.write_package(out, manifest.namespace, decks, notetypes, compiled.notes, mods, compiled.media.files,
-                          work_dir, package.temp_prefix(Path(manifest.output)))
+    write_package(out, manifest.namespace, decks, notetypes, compiled.notes, mods, compiled.media.files,
+                          work_dir, files.temp_prefix(Path(manifest.output)))
 
 
 class PackageSink:
@@ -232,7 +237,7 @@ class PackageSink:
 
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir
-        self.collection: package.Collection | None = None
+        self.collection: Collection | None = None
         self.error: OSError | sqlite3.Error | None = None
         self._made: list[Path] = []  # folders created for the output, removed if nothing is written
 
@@ -243,9 +248,9 @@ class PackageSink:
                 self._made.append(folder)
                 folder = folder.parent
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            package.remove_stale(self.out_dir / manifest.output)
-            self.collection = package.Collection(manifest.namespace, self.out_dir,
-                                                 package.temp_prefix(Path(manifest.output)))
+            files.remove_stale(self.out_dir / manifest.output)
+            self.collection = Collection(manifest.namespace, self.out_dir,
+                                                 files.temp_prefix(Path(manifest.output)))
         except (OSError, sqlite3.Error) as exc:
             self.error = exc
 
@@ -279,7 +284,7 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
     builds of one manifest take turns; a failed or killed build leaves the previous package and
     lock as they were, and the next build removes its temporary files.
     """
-    with package.exclusive(manifest_path), _no_cyclic_gc():
+    with files.exclusive(manifest_path), _no_cyclic_gc():
         sink, written = PackageSink(out_dir), False
         try:
             result = BuildResult(compile_deck(manifest_path, now, release, sink))
@@ -291,7 +296,7 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
         if result.ok and result.output is not None:
             manifest = result.compiled.manifest
             unchanged = dict(result.report(), new=[], changed=[], removed=[], lock_written=False)
-            fresh.record(manifest_path, out_dir, [g.value for g in manifest.cards], result.compiled.inputs,
+            stamps.record(manifest_path, out_dir, [g.value for g in manifest.cards], result.compiled.inputs,
                          sorted(str(p) for p in result.compiled.media.sources.values()), unchanged)
         return result
 
@@ -314,18 +319,18 @@ def _write(result: BuildResult, out_dir: Path, locked: bool, sink: PackageSink) 
             sink.add(compiled.notes, [compiled.lock.notes[n.id].mod for n in compiled.notes])
         if sink.error is not None:
             raise sink.error
-        package.remove_stale(manifest.lock_path)
-        temps.append((package.prepare(output, lambda f: package_deck(compiled, f, collection=sink.collection)),
+        files.remove_stale(manifest.lock_path)
+        temps.append((files.prepare(output, lambda f: package_deck(compiled, f, collection=sink.collection)),
                       output))
         size, digest = _size_and_sha256(temps[0][0])
         if lock_changed:
             lock_bytes = compiled.lock.dumps().encode()
-            temps.append((package.prepare(manifest.lock_path, lambda f: f.write(lock_bytes)), manifest.lock_path))
+            temps.append((files.prepare(manifest.lock_path, lambda f: f.write(lock_bytes)), manifest.lock_path))
         for tmp, target in temps:
-            package.commit(tmp, target)
+            files.commit(tmp, target)
     except (OSError, sqlite3.Error) as exc:
         for tmp, _ in temps:
-            package.discard(tmp)
+            files.discard(tmp)
         compiled.problems.append(write_problem(exc, out_dir))
         return
     result.output, result.size, result.sha256 = output, size, digest

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from .model import CARD_TYPES
+from neurodeck.model import CARD_TYPES
 
 
 def stable_id(*parts: str) -> int:

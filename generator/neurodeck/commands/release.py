@@ -5,10 +5,10 @@ import datetime
 import re
 from pathlib import Path
 
-from .build import BuildResult, build, compile_deck
-from .identity import build_time
-from .load import VERSION, shown_path
-from .model import Location, Problem
+from neurodeck.pipeline.build import BuildResult, build, compile_deck
+from neurodeck.lockfile import build_time
+from neurodeck.source.load import VERSION, shown_path
+from neurodeck.model import Location, Problem
 
 
 def version_key(version: str) -> tuple[int, ...]:

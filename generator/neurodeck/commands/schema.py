@@ -7,8 +7,8 @@ schema accepts those too.
 """
 from __future__ import annotations
 
-from .load import CARD_KEYS, FILE_KEYS, MANIFEST_KEYS
-from .model import CARD_TYPES, FLAG_VALUES, ROOT_TAG_PATTERN, SLUG_PATTERN, TAG_PATTERN, VERSION_PATTERN, fields_of
+from neurodeck.source.load import CARD_KEYS, FILE_KEYS, MANIFEST_KEYS
+from neurodeck.model import CARD_TYPES, FLAG_VALUES, ROOT_TAG_PATTERN, SLUG_PATTERN, TAG_PATTERN, VERSION_PATTERN, fields_of
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _TEXT = {"type": ["string", "number", "boolean"], "pattern": r"\S"}  # scalars are read as text

@@ -11,51 +11,13 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from sys import intern
-from typing import NamedTuple
 
-from . import identity
-from .load import load_card_file, slug
-from .media import MediaStore
-from .model import Card, Location, Manifest, Problem, Text
-from .render import MediaResolver, cloze_numbers, plain_text, render_field
-from .validate import check_card, check_tags
-
-
-@dataclass(frozen=True)
-class DeckContext:
-    """What a note's rendering depends on besides its own card file."""
-
-    name: str
-    namespace: str
-    tag: str
-    root: Path
-
-    @classmethod
-    def of(cls, manifest: Manifest) -> "DeckContext":
-        return cls(manifest.name, manifest.namespace, manifest.tag, manifest.root)
-
-
-class Note(NamedTuple):
-    """A card rendered into the note that will be packaged.
-
-    A named tuple: large decks send tens of thousands between processes, and tuples pickle
-    several times faster than dataclasses."""
-
-    id: str
-    id_location: Location
-    type: str
-    location: Location
-    subtopic: str
-    fields: tuple[str, ...]
-    tags: tuple[str, ...]
-    deck: str
-    ords: tuple[int, ...]
-    media: tuple[str, ...]
-    guid: str
-    sort_field: str
-    checksum: int
-    hash: str
-    retired: bool = False
+from neurodeck import lockfile
+from neurodeck.source.load import load_card_file, slug
+from neurodeck.render.media import MediaStore
+from neurodeck.model import Card, DeckContext, Note, Problem, Text
+from neurodeck.render.markdown import MediaResolver, cloze_numbers, plain_text, render_field
+from neurodeck.checks.rules import check_card, check_tags
 
 
 @dataclass
@@ -138,9 +100,9 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
     note = Note(
         id=card.id.value, id_location=card.id.location, type=card.type, location=card.location,
         subtopic=card.subtopic, fields=fields, tags=sorted_tags, deck=intern(f"{deck.name}::{card.subtopic}"),
-        ords=ords, media=note_media, guid=identity.note_guid(deck.namespace, card.id.value),
+        ords=ords, media=note_media, guid=lockfile.note_guid(deck.namespace, card.id.value),
         sort_field=sort_field, checksum=int(hashlib.sha1(sort_field.encode()).hexdigest()[:8], 16),
-        hash=identity.note_hash(card.type, fields, sorted_tags, note_media), retired=card.retired,
+        hash=lockfile.note_hash(card.type, fields, sorted_tags, note_media), retired=card.retired,
     )
     return note, problems
 

@@ -5,9 +5,9 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from .build import BuildResult, build
-from .fresh import CACHE_DIR, project_root
-from .package import TEMP_PREFIX
+from neurodeck.pipeline.build import BuildResult, build
+from neurodeck.pipeline.stamps import CACHE_DIR, project_root
+from neurodeck.apkg.files import TEMP_PREFIX
 
 
 _SOURCE_SUFFIXES = {".yaml", ".yml", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}

@@ -11,10 +11,10 @@ import os
 import re
 from pathlib import Path
 
-from .fresh import project_root
-from .model import (CARD_TYPES, FLAG_VALUES, ROOT_TAG_PATTERN, SLUG_PATTERN, VERSION_PATTERN, Card, CardFile, Location, Manifest,
+from neurodeck.pipeline.stamps import project_root
+from neurodeck.model import (CARD_TYPES, FLAG_VALUES, ROOT_TAG_PATTERN, SLUG_PATTERN, VERSION_PATTERN, Card, CardFile, Location, Manifest,
                     Problem, Text, fields_of)
-from .yamlsource import YMap, YScalar, YSeq, YValue, describe, parse, read_text
+from neurodeck.source.yamlnodes import YMap, YScalar, YSeq, YValue, describe, parse, read_text
 
 MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "version", "lint", "glossary")
 VERSION = re.compile(VERSION_PATTERN)

@@ -70,7 +70,7 @@ def main() -> None:
 @format_option
 def validate(manifests: tuple[Path, ...], fmt: str) -> None:
     """Check cards and manifests without writing anything."""
-    from .build import compile_deck
+    from neurodeck.pipeline.build import compile_deck
 
     results = [compile_deck(m) for m in _manifests(manifests)]
     problems = [p for r in results for p in r.problems]
@@ -97,7 +97,7 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bo
 
     A deck whose inputs did not change since its last build is left untouched.
     """
-    from .fresh import up_to_date
+    from neurodeck.pipeline.stamps import up_to_date
 
     if watching:
         _watch(_manifests(manifests), out_dir, locked)
@@ -108,7 +108,7 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bo
     for manifest in _manifests(manifests):
         report = up_to_date(manifest, out_dir)  # answers without loading the compiler
         if report is None:
-            from .build import build as build_deck
+            from neurodeck.pipeline.build import build as build_deck
 
             result = build_deck(manifest, out_dir, locked=locked)
             _print_problems(result.problems)
@@ -129,8 +129,8 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bo
 @format_option
 def stats(manifests: tuple[Path, ...], fmt: str) -> None:
     """Counts per subtopic, note type and tag, the cards Anki will make, sources and retired cards."""
-    from .build import compile_deck
-    from .stats import deck_stats
+    from neurodeck.pipeline.build import compile_deck
+    from neurodeck.commands.stats import deck_stats
 
     results = [compile_deck(m) for m in _manifests(manifests)]
     _print_problems([p for r in results for p in r.problems])
@@ -156,7 +156,7 @@ def stats(manifests: tuple[Path, ...], fmt: str) -> None:
               help="Also add the new file to this manifest's cards, unless a glob there already takes it.")
 def new(subtopic: str, manifest: Path | None) -> None:
     """Create cards/<subtopic>.yaml with one example card of each type."""
-    from .scaffold import new_card_file
+    from neurodeck.commands.scaffold import new_card_file
 
     path, problems = new_card_file(subtopic, Path.cwd(), manifest)
     _print_problems(problems)
@@ -175,7 +175,7 @@ def release(version: str, manifest: Path | None, out_dir: Path) -> None:
 
     Then commit the manifest and lock, and tag vVERSION.
     """
-    from .release import release as make_release
+    from neurodeck.commands.release import release as make_release
 
     manifests = [manifest] if manifest else _manifests(())
     if len(manifests) != 1:
@@ -197,8 +197,8 @@ def lint(manifests: tuple[Path, ...], fmt: str) -> None:
     Change a rule's severity or limit under `lint:` in the manifest; silence a rule on one card
     with `lint: {ignore: [CODE], why: "..."}`. Exits 1 when an error-level rule fires.
     """
-    from .lint import lint_deck
-    from .model import has_errors
+    from neurodeck.checks.lint import lint_deck
+    from neurodeck.model import has_errors
 
     results = [(manifest, lint_deck(manifest)) for manifest in _manifests(manifests)]
     _print_problems([p for _, problems in results for p in problems])
@@ -229,7 +229,7 @@ def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> Non
     Question and answer sides use the note types' templates and CSS; the page has a search box
     and a night-mode switch and needs no network.
     """
-    from .preview import write_preview
+    from neurodeck.commands.preview import write_preview
 
     ok = True
     for manifest in _manifests(manifests):
@@ -257,7 +257,7 @@ def diff(old: str, new: str, fmt: str, json_flag: bool) -> None:
     OLD and NEW are each a built .apkg or a git revision of the project (a tag, branch or commit:
     its sources are built with this compiler in a temporary folder).
     """
-    from .diff import compare, format_json, format_markdown, format_text
+    from neurodeck.commands.diff import compare, format_json, format_markdown, format_text
 
     diffs, problems = compare(old, new, Path.cwd())
     _print_problems(problems)
@@ -272,7 +272,7 @@ def diff(old: str, new: str, fmt: str, json_flag: bool) -> None:
 @click.argument("kind", type=click.Choice(["card-file", "manifest"]), default="card-file")
 def schema(kind: str) -> None:
     """Print the JSON Schema of card files or manifests, for editors."""
-    from .schema import render
+    from neurodeck.commands.schema import render
 
     click.echo(render(kind), nl=False)
 
@@ -287,7 +287,7 @@ def check_upgrade(old: Path, new: Path, fmt: str) -> None:
     Exit 1 on a conflicting note, a cloned note type, lost review history, or a note of OLD
     that vanished from NEW without being retired. Needs `pip install 'neurodeck[verify]'`.
     """
-    from .upgrade import check_upgrade as simulate
+    from neurodeck.commands.upgrade import check_upgrade as simulate
 
     report, problems = simulate(old, new)
     _print_problems(problems)
@@ -310,7 +310,7 @@ def check_upgrade(old: Path, new: Path, fmt: str) -> None:
 def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> None:
     if locked:
         raise click.UsageError("--watch rebuilds on every change; it cannot be combined with --locked")
-    from .watch import watch
+    from neurodeck.commands.watch import watch
 
     def show(results) -> None:
         for result in results:

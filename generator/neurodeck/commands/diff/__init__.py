@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .model import Location, Problem
+from neurodeck.model import Location, Problem
 
 RETIRED_TAG = "retired"  # same as notes.RETIRED_TAG; not imported to keep this module light
 _CONTEXT = 5  # words of unchanged text shown around a change in text and Markdown output
@@ -563,7 +563,7 @@ def _safe_member(member: tarfile.TarInfo, into: Path) -> tarfile.TarInfo | None:
 
 
 def _build_all(rev: str, project: Path, out: Path) -> tuple[dict[str, Snapshot] | None, list[Problem]]:
-    from .build import build  # the compiler is heavy; only revisions need it
+    from neurodeck.pipeline.build import build  # the compiler is heavy; only revisions need it
 
     manifests = sorted((project / "decks").glob("*.yaml"))
     if not manifests:

@@ -1,0 +1,3 @@
+from neurodeck.cli import run
+
+run()
