@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from neurodeck.checks.lint import RULES, Setting, _duplicates, _similar_pairs, lint_cards, lint_deck, read_settings
-from neurodeck.source.load import card_files, load_card_file, load_manifest
+from neurodeck.project import card_files
+from neurodeck.source.cards import load_card_file
+from neurodeck.source.manifest import load_manifest
 from neurodeck.model import Card, Location, Text, has_errors
 
 MANIFEST = """\

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from neurodeck.pipeline.build import build, compile_deck
-from neurodeck.source.load import load_card_file
+from neurodeck.source.cards import load_card_file
 
 from conftest import write
 
@@ -268,7 +268,7 @@ def test_retired_flag_and_why_are_checked(project):
 # reader answers, it must give exactly the card the general reader gives, without a problem.
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from neurodeck.source import load  # noqa: E402
+from neurodeck.source import cards, reader  # noqa: E402
 from neurodeck.source.yamlnodes import parse  # noqa: E402
 
 _values = st.one_of(st.sampled_from(["", " ", "~", "null", "yes", "3.10", "a: b", "basic", "cloze", "reversed",
@@ -292,8 +292,8 @@ def test_the_fast_card_reader_agrees_with_the_general_one(card):
 
     value, problems = parse(yaml.safe_dump({"cards": [card]}, allow_unicode=True), "c.yaml")
     item = value.items["cards"][1].items[0]
-    fast = load._plain_card(item, "Topic", Path("c.yaml"))
+    fast = cards._plain_card(item, "Topic", Path("c.yaml"))
     general_problems: list = []
-    general = load._read_any_card(load._Reader(general_problems), item, "Topic", Path("c.yaml"))
+    general = cards._read_any_card(reader.Reader(general_problems), item, "Topic", Path("c.yaml"))
     if fast is not None:
         assert fast == general and not general_problems and not problems

@@ -2,7 +2,7 @@
 
 Each rule has a code (ND101...), a short name, a default severity and, for some, a limit. A
 manifest changes them under `lint:`; a card silences named rules on itself with
-`lint: {ignore: [CODE], why: "..."}`. Checks run on loaded cards (load.py), never on rendered
+`lint: {ignore: [CODE], why: "..."}`. Checks run on loaded cards (source/cards.py), never on rendered
 notes, so every problem points at the value as written.
 """
 from __future__ import annotations
@@ -18,7 +18,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from neurodeck.source.load import card_files, load_card_file, load_manifest
+from neurodeck.project import card_files
+from neurodeck.source.cards import load_card_file
+from neurodeck.source.manifest import load_manifest
 from neurodeck.model import Card, Location, Manifest, Problem
 from neurodeck.render.markdown import CLOZE, cloze_numbers
 from neurodeck.source.yamlnodes import YMap, YScalar, describe

@@ -5,7 +5,7 @@ import re
 from typing import TYPE_CHECKING
 
 from neurodeck.lockfile import Lock
-from neurodeck.source.load import shown_path
+from neurodeck.project import shown_path
 from neurodeck.model import SLUG_PATTERN, TAG_PATTERN, Card, Location, Problem, Text
 from neurodeck.render.markdown import cloze_numbers
 

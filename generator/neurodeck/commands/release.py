@@ -7,7 +7,8 @@ from pathlib import Path
 
 from neurodeck.pipeline.build import BuildResult, build, compile_deck
 from neurodeck.lockfile import build_time
-from neurodeck.source.load import VERSION, shown_path
+from neurodeck.project import shown_path
+from neurodeck.source.manifest import VERSION
 from neurodeck.model import Location, Problem
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from neurodeck.pipeline.stamps import project_root
-from neurodeck.source.load import shown_path, slug
+from neurodeck.project import project_root, shown_path
+from neurodeck.checks.names import slug
 from neurodeck.model import Location, Problem
 
 TEMPLATE = '''\

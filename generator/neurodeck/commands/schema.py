@@ -7,7 +7,7 @@ schema accepts those too.
 """
 from __future__ import annotations
 
-from neurodeck.source.load import CARD_KEYS, FILE_KEYS, MANIFEST_KEYS
+from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, MANIFEST_KEYS
 from neurodeck.model import CARD_TYPES, FLAG_VALUES, ROOT_TAG_PATTERN, SLUG_PATTERN, TAG_PATTERN, VERSION_PATTERN, fields_of
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Callable
 
 from neurodeck.pipeline.build import BuildResult, build
-from neurodeck.pipeline.stamps import CACHE_DIR, project_root
+from neurodeck.pipeline.stamps import CACHE_DIR
+from neurodeck.project import project_root
 from neurodeck.apkg.files import TEMP_PREFIX
 
 

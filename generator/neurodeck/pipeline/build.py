@@ -26,7 +26,8 @@ from neurodeck.apkg import files
 from neurodeck.apkg.collection import Collection, PackDeck, write_package
 from neurodeck.pipeline.cache import FileCache
 from neurodeck.lockfile import Lock
-from neurodeck.source.load import card_files, load_manifest, shown_path
+from neurodeck.project import card_files, shown_path
+from neurodeck.source.manifest import load_manifest
 from neurodeck.render.media import MediaStore
 from neurodeck.model import Location, Manifest, Problem, Text, has_errors
 from neurodeck.model import DeckContext, Note

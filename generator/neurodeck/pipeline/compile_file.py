@@ -13,7 +13,8 @@ from pathlib import Path
 from sys import intern
 
 from neurodeck import lockfile
-from neurodeck.source.load import load_card_file, slug
+from neurodeck.checks.names import slug
+from neurodeck.source.cards import load_card_file
 from neurodeck.render.media import MediaStore
 from neurodeck.model import Card, DeckContext, Note, Problem, Text
 from neurodeck.render.markdown import MediaResolver, cloze_numbers, plain_text, render_field

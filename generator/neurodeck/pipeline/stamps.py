@@ -8,7 +8,6 @@ and the package's sha256. Nothing here is trusted blindly: any mismatch or damag
 from __future__ import annotations
 
 import functools
-import glob
 import hashlib
 import json
 import os
@@ -16,14 +15,10 @@ import re
 import sys
 from pathlib import Path
 
+from neurodeck.project import glob_files, project_root
+
 CACHE_DIR = ".neurodeck-cache"
 _CODE_KEY: str | None = None
-
-
-def project_root(manifest_path: Path) -> Path:
-    """Manifests live in <root>/decks/; elsewhere the manifest's own folder is the root."""
-    folder = manifest_path.resolve().parent
-    return folder.parent if folder.name == "decks" else folder
 
 
 def cache_dir(manifest_path: Path) -> Path:
@@ -91,8 +86,8 @@ def matched_files(manifest_path: Path, globs: list[str]) -> list[str]:
     root = project_root(manifest_path)
     files: dict[str, None] = {}
     for pattern in globs:
-        for match in sorted(glob.glob(str(root / pattern), recursive=True)):
-            files.setdefault(match, None)
+        for match in glob_files(root, pattern) or ():
+            files.setdefault(str(match), None)
     return list(files)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from neurodeck.apkg import files
 from neurodeck.pipeline.build import CompiledDeck, compile_deck, write_problem
-from neurodeck.source.load import slug
+from neurodeck.checks.names import slug
 from neurodeck.model import Problem
 from neurodeck.model import Note
 from neurodeck.apkg.notetypes import NoteType, note_types

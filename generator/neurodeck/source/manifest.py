@@ -1,0 +1,65 @@
+"""Deck manifests: which card files make which deck, under which name, namespace and output."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from neurodeck.checks.names import slug
+from neurodeck.model import ROOT_TAG_PATTERN, SLUG_PATTERN, VERSION_PATTERN, Location, Manifest, Problem
+from neurodeck.project import project_root, shown_path
+from neurodeck.source.reader import MANIFEST_KEYS, Reader, parse_file
+from neurodeck.source.yamlnodes import YMap, describe
+
+VERSION = re.compile(VERSION_PATTERN)
+
+
+def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
+    """Read one deck manifest."""
+    shown = shown_path(path)
+    value, problems = parse_file(path, shown)
+    if value is None:
+        return None, problems
+    if not isinstance(value, YMap):
+        return None, problems + [Problem(value.location, f"a manifest must be a mapping, not {describe(value)}")]
+    r = Reader(problems)
+    r.check_keys(value, MANIFEST_KEYS, "the manifest")
+    name = r.text(value, "name", required=True)
+    namespace = r.text(value, "namespace", required=True)
+    tag = r.text(value, "tag")
+    description = r.text(value, "description")
+    cards = r.text_list(value, "cards", required=True)
+    output = r.text(value, "output")
+    glossary = r.text_list(value, "glossary")
+    version = r.text(value, "version")
+    if version is not None and not VERSION.fullmatch(version.value):
+        r.error(version.location, f"version '{version.value}' must be numbers separated by dots, e.g. 1.2.0")
+    lint = r.mapping(value, "lint")
+    if name is None or namespace is None:
+        return None, problems
+    if "::" in name.value or name.value != name.value.strip():
+        r.error(name.location, "the deck name must not contain '::' or surrounding spaces",
+                "subdecks come from the card files' subtopics")
+    if not re.fullmatch(SLUG_PATTERN, namespace.value):
+        r.error(namespace.location, f"namespace '{namespace.value}' must be lowercase letters, digits and hyphens",
+                "for example: my-course-deck; never change it after a release")
+    tag_value = tag.value if tag else slug(name.value)
+    if tag and not re.fullmatch(ROOT_TAG_PATTERN, tag.value):
+        r.error(tag.location, f"tag '{tag.value}' must be one word of letters, digits, '-' or '_'")
+    output_value = output.value if output else slug(name.value) + ".apkg"
+    _check_output_name(r, output_value, output.location if output else value.location)
+    manifest = Manifest(
+        path=path, root=project_root(path), name=name.value, namespace=namespace.value,
+        tag=tag_value, description=description.value if description else "",
+        cards=cards, output=output_value, location=value.location,
+        lint={key: (loc, v) for key, (loc, v) in lint.items.items()} if lint else {}, glossary=glossary,
+        version=version,
+    )
+    return manifest, problems
+
+
+def _check_output_name(r: Reader, name: str, loc: Location) -> None:
+    if "/" in name or "\\" in name or name in (".", "..") or not name.endswith(".apkg"):
+        r.error(loc, f"output '{name}' must be a file name ending in .apkg", "the folder is chosen with --out")
+    elif name.lower() == "collection.apkg" or name.lower().startswith("backup-"):
+        r.error(loc, f"output '{name}' would make Anki offer to replace the student's whole collection",
+                "choose another file name")
