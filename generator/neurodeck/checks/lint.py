@@ -18,9 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from neurodeck.project import card_files
-from neurodeck.source.cards import load_card_file
-from neurodeck.source.manifest import load_manifest
+from neurodeck.source.deck import load_deck
 from neurodeck.model import Card, Location, Manifest, Problem
 from neurodeck.render.markdown import CLOZE, cloze_numbers
 from neurodeck.source.yamlnodes import YMap, YScalar, describe
@@ -495,20 +493,10 @@ def _apply_ignores(cards: list[Card], findings: list[Finding], settings: dict[st
 
 def lint_deck(manifest_path: Path) -> list[Problem]:
     """Lint every card of one manifest's deck. Load problems are returned too (as errors)."""
-    manifest, problems = load_manifest(manifest_path)
-    if manifest is None:
-        return problems
-    settings, setting_problems = read_settings(manifest)
-    problems += setting_problems
-    paths, glob_problems = card_files(manifest)
-    problems += glob_problems
-    cards: list[Card] = []
-    for path in paths:
-        card_file, file_problems = load_card_file(path)
-        problems += file_problems
-        if card_file is not None:
-            cards += card_file.cards
-    glossary = frozenset(t.value for t in manifest.glossary)
-    problems += lint_cards(cards, settings, glossary)
+    deck = load_deck(manifest_path)
+    if deck.manifest is None:
+        return deck.problems
+    settings, setting_problems = read_settings(deck.manifest)
+    glossary = frozenset(t.value for t in deck.manifest.glossary)
+    problems = deck.problems + setting_problems + lint_cards(deck.cards, settings, glossary)
     return sorted(problems, key=lambda p: (p.location, p.message))
-
