@@ -1,4 +1,39 @@
 """neurodeck: compile YAML flashcards into Anki packages that update in place.
 
-The library (build.compile_deck, build.build) works without Click; cli.py is a thin layer.
+The library API (the command line is a thin layer over it)::
+
+    import neurodeck
+
+    built = neurodeck.build("decks/neurobiology-of-intimacy.yaml", "dist")
+    for problem in built.problems:
+        print(problem.format())
+
+Names are loaded from `neurodeck.api` on first use, so `import neurodeck` (and with it
+`neurodeck --help`) stays fast.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from neurodeck.api import (Build, DiffFormat, Location, PathLike, Problem, build, check_upgrade, compare,
+                               find_manifests, format_diff, has_errors, lint, load_deck, load_project,
+                               new_card_file, preview, release, schema, stats, validate)
+
+__all__ = [
+    "Build", "DiffFormat", "Location", "PathLike", "Problem",
+    "build", "check_upgrade", "compare", "find_manifests", "format_diff", "has_errors", "lint",
+    "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats", "validate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from neurodeck import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'neurodeck' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,34 +1,46 @@
-"""The `neurodeck` command: maps options to library calls, prints, and picks the exit code.
+"""The `neurodeck` command: each command parses its options, calls one function of the library
+(`neurodeck.api`), prints, and picks the exit code.
 
-Exit codes: 0 success, 1 invalid content (or a failed write), 2 usage error.
-Heavy modules are imported inside commands so that --help and --version stay fast.
+Exit codes: 0 success, 1 invalid content (or a failed write), 2 usage error. Only this module
+maps problems to exit codes. Heavy modules load when a command runs (through `neurodeck`'s lazy
+attributes), so that --help and --version stay fast.
 """
 from __future__ import annotations
 
 import functools
 import gc
 import json
+import shlex
 import os
 import sys
+import textwrap
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-EPILOG = """\b
-Examples:
-  neurodeck validate                      check every manifest in decks/
-  neurodeck build                         build every deck into dist/
-  neurodeck build decks/intimacy.yaml --out release/
-  neurodeck build --locked --format json  CI: fail if the lock is stale
-  neurodeck build --watch                 rebuild on every save
-  neurodeck stats --format json           counts per subtopic, type and tag
-  neurodeck new "Mirror Neurons" --manifest decks/intimacy.yaml
-  neurodeck check-upgrade v1.apkg v2.apkg simulate a student's upgrade in Anki
-  neurodeck diff v1.0 HEAD --format markdown   release notes since v1.0
-  neurodeck preview --open                open a card-by-card preview of every deck
-  neurodeck lint --format json            card-quality rules
-"""
+import neurodeck as nd
 
+HELP_WIDTH = 80  # columns of --help at most (Click's default), also in the README
+
+
+def examples(*pairs: tuple[str, str]) -> str:
+    """A command's epilog: for each (command line, what it does), the description as a shell
+    comment, then the command; a long command continues on the next line after a backslash.
+    Click indents the epilog by 2 columns and keeps a paragraph that starts with \\b as written."""
+    lines = ["\b", "Examples:"]
+    for command, what in pairs:
+        lines += textwrap.wrap(what, HELP_WIDTH - 6, initial_indent="  # ", subsequent_indent="  # ")
+        parts = [""]
+        for word in shlex.split(command, posix=False):  # posix=False keeps the quotes
+            if parts[-1] and len(parts[-1]) + 1 + len(word) > HELP_WIDTH - 10:
+                parts.append("")
+            parts[-1] = f"{parts[-1]} {word}".lstrip()
+        lines.append("  " + " \\\n      ".join(parts))
+    return "\n".join(lines)
+
+
+INTIMACY = "decks/neurobiology-of-intimacy.yaml"  # the bundled deck's manifest, for examples
 
 manifests_argument = click.argument(
     "manifests", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -46,35 +58,47 @@ def format_option(command):
 
 
 def _manifests(given: tuple[Path, ...]) -> list[Path]:
-    if given:
-        return list(given)
-    found = sorted(Path("decks").glob("*.yaml"))
+    found = list(given) or nd.find_manifests()
     if not found:
         raise click.UsageError("no manifests given and none found in decks/*.yaml")
     return found
 
 
-def _print_problems(problems) -> None:
+def _print_problems(problems: list[nd.Problem]) -> None:
     for problem in sorted(problems, key=lambda p: (p.location, p.message)):
         click.echo(problem.format(), err=True)
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+def _exit(ok: bool) -> NoReturn:
+    sys.exit(0 if ok else 1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=examples(
+    ("neurodeck validate", "Check every deck in decks/, writing nothing"),
+    ("neurodeck build", "Build every deck into dist/"),
+    ("neurodeck build --locked", "In CI: fail, writing nothing, if a lock is out of date"),
+    ("neurodeck lint", "Check the quality of every card"),
+    ("neurodeck preview --open", "Show every card as Anki will, in a web browser"),
+    ("neurodeck build --help", "A command's options and examples"),
+))
 @click.version_option(package_name="neurodeck", prog_name="neurodeck", message="%(prog)s %(version)s")
 def main() -> None:
-    """Compile YAML flashcards into Anki decks that update in place."""
+    """Compile YAML flashcards into Anki decks that update in place.
+
+    Commands that take MANIFESTS use every decks/*.yaml when none is named.
+    """
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=examples(
+    ("neurodeck validate", "Check every deck in decks/"),
+    (f"neurodeck validate {INTIMACY} --json", "Check one deck; problems with their file:line:column, as JSON"),
+))
 @manifests_argument
 @format_option
 def validate(manifests: tuple[Path, ...], fmt: str) -> None:
     """Check cards and manifests without writing anything."""
-    from neurodeck.pipeline.build import compile_deck
-
-    results = [compile_deck(m) for m in _manifests(manifests)]
-    problems = [p for r in results for p in r.problems]
-    _print_problems(problems)
+    results = [nd.validate(m) for m in _manifests(manifests)]
+    _print_problems([p for r in results for p in r.problems])
     if fmt == "json":
         click.echo(json.dumps({"ok": all(r.ok for r in results),
                                "decks": [_deck_json(r) for r in results]}, indent=2, sort_keys=True))
@@ -82,10 +106,15 @@ def validate(manifests: tuple[Path, ...], fmt: str) -> None:
         for r in results:
             s = r.summary()
             click.echo(f"{s['deck']}: {s['notes']} notes, {s['cards']} cards: ok")
-    sys.exit(0 if all(r.ok for r in results) else 1)
+    _exit(all(r.ok for r in results))
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=examples(
+    ("neurodeck build", "Build every deck in decks/ into dist/ and update the locks"),
+    (f"neurodeck build {INTIMACY} --out release/", "Build one deck into release/"),
+    ("neurodeck build --locked --format json", "In CI: fail, writing nothing, if a lock is missing or out of date"),
+    ("neurodeck build --watch", "Rebuild on every save until Ctrl-C"),
+))
 @manifests_argument
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder the packages are written to.")
@@ -97,46 +126,40 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bo
 
     A deck whose inputs did not change since its last build is left untouched.
     """
-    from neurodeck.pipeline.stamps import up_to_date
-
     if watching:
         _watch(_manifests(manifests), out_dir, locked)
     # One build, then the process exits: collecting cycles would only rescan the deck's
     # objects, which are all acyclic (a tenth of a second on a large deck).
     gc.disable()
-    reports = []
+    builds = []
     for manifest in _manifests(manifests):
-        report = up_to_date(manifest, out_dir)  # answers without loading the compiler
-        if report is None:
-            from neurodeck.pipeline.build import build as build_deck
-
-            result = build_deck(manifest, out_dir, locked=locked)
-            _print_problems(result.problems)
-            report = result.report()
-        reports.append(report)
-    ok = all(r["ok"] for r in reports)
+        built = nd.build(manifest, out_dir, locked=locked)
+        _print_problems(built.problems)
+        builds.append(built)
+    ok = all(b.ok for b in builds)
     if fmt == "json":
-        click.echo(json.dumps({"ok": ok, "decks": reports}, indent=2, sort_keys=True))
+        click.echo(json.dumps({"ok": ok, "decks": [b.report for b in builds]}, indent=2, sort_keys=True))
     else:
-        for report in reports:
-            if report["output"] is not None:
-                _print_summary(report)
-    sys.exit(0 if ok else 1)
+        for b in builds:
+            if b.output is not None:
+                _print_summary(b.report)
+    _exit(ok)
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=examples(
+    ("neurodeck stats", "Counts for every deck in decks/"),
+    (f"neurodeck stats {INTIMACY} --json", "Counts for one deck, as JSON"),
+))
 @manifests_argument
 @format_option
 def stats(manifests: tuple[Path, ...], fmt: str) -> None:
     """Counts per subtopic, note type and tag, the cards Anki will make, sources and retired cards."""
-    from neurodeck.pipeline.build import compile_deck
-    from neurodeck.commands.stats import deck_stats
-
-    results = [compile_deck(m) for m in _manifests(manifests)]
-    _print_problems([p for r in results for p in r.problems])
-    decks = [deck_stats(r) for r in results if r.manifest is not None and r.ok]
+    results = [nd.stats(m) for m in _manifests(manifests)]
+    _print_problems([p for _, problems in results for p in problems])
+    decks = [s for s, _ in results if s is not None]
+    ok = len(decks) == len(results)
     if fmt == "json":
-        click.echo(json.dumps({"ok": all(r.ok for r in results), "decks": decks}, indent=2, sort_keys=True))
+        click.echo(json.dumps({"ok": ok, "decks": decks}, indent=2, sort_keys=True))
     else:
         for s in decks:
             click.echo(f"{s['deck']}: {s['notes']} notes, {s['cards']} cards")
@@ -147,25 +170,30 @@ def stats(manifests: tuple[Path, ...], fmt: str) -> None:
             click.echo(f"  sources: {s['with_source']} of {s['notes']} notes ({share}%)")
             click.echo(f"  retired: {len(s['retired'])}" + (f" ({', '.join(s['retired'])})" if s["retired"] else ""))
             click.echo("  tags: " + ", ".join(f"{t} {c}" for t, c in s["tags"].items()))
-    sys.exit(0 if all(r.ok for r in results) else 1)
+    _exit(ok)
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=examples(
+    (f'neurodeck new "Pair Bonding" --manifest {INTIMACY}',
+     "Start a new subtopic of the bundled deck"),
+    ('neurodeck new "Pair Bonding"', "Only write the card file, into cards/ here"),
+))
 @click.argument("subtopic")
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Also add the new file to this manifest's cards, unless a glob there already takes it.")
 def new(subtopic: str, manifest: Path | None) -> None:
     """Create cards/<subtopic>.yaml with one example card of each type."""
-    from neurodeck.commands.scaffold import new_card_file
-
-    path, problems = new_card_file(subtopic, Path.cwd(), manifest)
+    path, problems = nd.new_card_file(subtopic, Path.cwd(), manifest)
     _print_problems(problems)
     if path is not None:
         click.echo(f"created {path}")
-    sys.exit(1 if problems else 0)
+    _exit(not problems)
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=examples(
+    ("neurodeck release 1.1.0", "Release the only deck in decks/ as 1.1.0 and rebuild it into dist/"),
+    (f"neurodeck release 1.1.0 {INTIMACY}", "Name the deck when decks/ holds several"),
+))
 @click.argument("version")
 @click.argument("manifest", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
@@ -175,20 +203,21 @@ def release(version: str, manifest: Path | None, out_dir: Path) -> None:
 
     Then commit the manifest and lock, and tag vVERSION.
     """
-    from neurodeck.commands.release import release as make_release
-
     manifests = [manifest] if manifest else _manifests(())
     if len(manifests) != 1:
         raise click.UsageError("several manifests in decks/: name the one to release")
-    result, problems = make_release(version, manifests[0], out_dir)
+    result, problems = nd.release(version, manifests[0], out_dir)
     _print_problems(problems + (result.problems if result else []))
     if result is None or not result.ok:
-        sys.exit(1)
+        _exit(False)
     _print_summary(result.report())
     click.echo(f"Released {version}: commit {manifests[0]} and its lock, then tag v{version}.")
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=examples(
+    ("neurodeck lint", "Lint every deck in decks/"),
+    (f"neurodeck lint {INTIMACY} --format json", "Lint one deck; print the problems with their rule codes as JSON"),
+))
 @manifests_argument
 @format_option
 def lint(manifests: tuple[Path, ...], fmt: str) -> None:
@@ -197,15 +226,12 @@ def lint(manifests: tuple[Path, ...], fmt: str) -> None:
     Change a rule's severity or limit under `lint:` in the manifest; silence a rule on one card
     with `lint: {ignore: [CODE], why: "..."}`. Exits 1 when an error-level rule fires.
     """
-    from neurodeck.checks.lint import lint_deck
-    from neurodeck.model import has_errors
-
-    results = [(manifest, lint_deck(manifest)) for manifest in _manifests(manifests)]
+    results = [(manifest, nd.lint(manifest)) for manifest in _manifests(manifests)]
     _print_problems([p for _, problems in results for p in problems])
-    ok = not any(has_errors(problems) for _, problems in results)
+    ok = not any(nd.has_errors(problems) for _, problems in results)
     if fmt == "json":
         click.echo(json.dumps({"ok": ok, "decks": [
-            {"manifest": str(manifest), "ok": not has_errors(problems),
+            {"manifest": str(manifest), "ok": not nd.has_errors(problems),
              "errors": sum(p.severity == "error" for p in problems),
              "warnings": sum(p.severity == "warning" for p in problems),
              "problems": [p.to_json() for p in problems]}
@@ -215,10 +241,13 @@ def lint(manifests: tuple[Path, ...], fmt: str) -> None:
             errors = sum(p.severity == "error" for p in problems)
             click.echo(f"{manifest}: {errors} errors, {len(problems) - errors} warnings"
                        + ("" if problems else ": ok"))
-    sys.exit(0 if ok else 1)
+    _exit(ok)
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=examples(
+    ("neurodeck preview", "Write a page per deck, such as dist/neurobiology-of-intimacy.html"),
+    (f"neurodeck preview {INTIMACY} --out site/", "Write one deck's page into site/"),
+))
 @manifests_argument
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder the pages are written to.")
@@ -229,11 +258,9 @@ def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> Non
     Question and answer sides use the note types' templates and CSS; the page has a search box
     and a night-mode switch and needs no network.
     """
-    from neurodeck.commands.preview import write_preview
-
     ok = True
     for manifest in _manifests(manifests):
-        path, problems = write_preview(manifest, out_dir)
+        path, problems = nd.preview(manifest, out_dir)
         _print_problems(problems)
         if path is None:
             ok = False
@@ -241,10 +268,14 @@ def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> Non
         click.echo(f"{path} ({path.stat().st_size:,} bytes)")
         if open_pages:
             click.launch(str(path.resolve()))
-    sys.exit(0 if ok else 1)
+    _exit(ok)
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=examples(
+    ("neurodeck diff HEAD~1 HEAD", "What the last commit changes for students"),
+    ("neurodeck diff HEAD dist/neurobiology-of-intimacy.apkg", "The last commit against the package built from the working tree"),
+    ("neurodeck diff HEAD~1 HEAD --format markdown", "Release notes in Markdown (name the last release's tag as OLD)"),
+))
 @click.argument("old")
 @click.argument("new")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
@@ -257,27 +288,30 @@ def diff(old: str, new: str, fmt: str, json_flag: bool) -> None:
     OLD and NEW are each a built .apkg or a git revision of the project (a tag, branch or commit:
     its sources are built with this compiler in a temporary folder).
     """
-    from neurodeck.commands.diff import compare, format_json, format_markdown, format_text
-
-    diffs, problems = compare(old, new, Path.cwd())
+    diffs, problems = nd.compare(old, new, Path.cwd())
     _print_problems(problems)
     if diffs is None:
-        sys.exit(1)
-    formatter = {"text": format_text, "markdown": format_markdown, "json": format_json}["json" if json_flag else fmt]
-    click.echo(formatter(diffs), nl=False)
-    sys.exit(0)
+        _exit(False)
+    click.echo(nd.format_diff(diffs, "json" if json_flag else fmt), nl=False)  # type: ignore[arg-type]
+    _exit(True)
 
 
-@main.command(epilog=EPILOG)
+@main.command(epilog=examples(
+    ("neurodeck schema card-file", "The schema of card files, cards/*.yaml"),
+    ("neurodeck schema manifest", "The schema of manifests, decks/*.yaml"),
+))
 @click.argument("kind", type=click.Choice(["card-file", "manifest"]), default="card-file")
 def schema(kind: str) -> None:
     """Print the JSON Schema of card files or manifests, for editors."""
-    from neurodeck.commands.schema import render
-
-    click.echo(render(kind), nl=False)
+    click.echo(nd.schema(kind), nl=False)  # type: ignore[arg-type]
 
 
-@main.command("check-upgrade", epilog=EPILOG)
+@main.command("check-upgrade", epilog=examples(
+    ("neurodeck build --out previous/", "Build the last release, in a checkout of its tag"),
+    ("neurodeck build", "Build the new release, in the working tree"),
+    ("neurodeck check-upgrade previous/neurobiology-of-intimacy.apkg dist/neurobiology-of-intimacy.apkg",
+     "Simulate a student's upgrade from the first to the second"),
+))
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @format_option
@@ -287,12 +321,10 @@ def check_upgrade(old: Path, new: Path, fmt: str) -> None:
     Exit 1 on a conflicting note, a cloned note type, lost review history, or a note of OLD
     that vanished from NEW without being retired. Needs `pip install 'neurodeck[verify]'`.
     """
-    from neurodeck.commands.upgrade import check_upgrade as simulate
-
-    report, problems = simulate(old, new)
+    report, problems = nd.check_upgrade(old, new)
     _print_problems(problems)
     if report is None:
-        sys.exit(1)
+        _exit(False)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:
@@ -304,10 +336,10 @@ def check_upgrade(old: Path, new: Path, fmt: str) -> None:
             shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
             click.echo(f"  {label:<31} {len(names):>5}" + (f"  {shown}" if names and label != "unchanged" else ""))
         click.echo(f"  reviews before/after upgrade     {report.reviews_before} / {report.reviews_after}")
-    sys.exit(0 if report.ok else 1)
+    _exit(report.ok)
 
 
-def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> None:
+def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> NoReturn:
     if locked:
         raise click.UsageError("--watch rebuilds on every change; it cannot be combined with --locked")
     from neurodeck.commands.watch import watch
@@ -324,7 +356,7 @@ def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> None:
     except KeyboardInterrupt:
         pass
     click.echo("Stopped watching.", err=True)
-    sys.exit(0)
+    _exit(True)
 
 
 def _deck_json(compiled) -> dict:
@@ -341,6 +373,18 @@ def _print_summary(r: dict) -> None:
     click.echo(f"  -> {r['output']}  {r['size']:,} bytes  sha256 {r['sha256']}")
     if r["lock_written"]:
         click.echo(f"  lock updated: {Path(r['manifest']).with_suffix('.lock')}")
+
+
+def help_pages(width: int = 80) -> dict[str, str]:
+    """`neurodeck --help` and every command's --help as printed `width` columns wide (for the README)."""
+    group = click.Context(main, info_name="neurodeck", terminal_width=width, max_content_width=width)
+    pages = {"neurodeck": main.get_help(group)}
+    for name in main.list_commands(group):
+        command = main.get_command(group, name)
+        assert command is not None
+        context = click.Context(command, info_name=name, parent=group, terminal_width=width, max_content_width=width)
+        pages[f"neurodeck {name}"] = command.get_help(context)
+    return pages
 
 
 def run() -> None:

@@ -1,0 +1,168 @@
+"""neurodeck as a library: every command's work, without Click.
+
+Nothing here prints, exits or changes process settings (GC, signals, start methods): bad input
+comes back as `Problem` values with a `Location`, and the caller decides what they mean.
+Compiler modules are imported by the functions that use them, so importing this module is cheap
+and an up-to-date `build` answers without loading YAML, Markdown or SQLite.
+
+Paths may be `str` or `Path`; relative ones are taken from the current folder.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+from neurodeck.model import Location, Problem, has_errors
+
+if TYPE_CHECKING:
+    from neurodeck.commands.diff import DeckDiff
+    from neurodeck.commands.upgrade import UpgradeReport
+    from neurodeck.pipeline.build import BuildResult, CompiledDeck
+    from neurodeck.source.deck import LoadedDeck
+
+PathLike = Union[str, "os.PathLike[str]"]
+DiffFormat = Literal["text", "markdown", "json"]
+
+__all__ = [
+    "Build", "DiffFormat", "Location", "PathLike", "Problem",
+    "build", "check_upgrade", "compare", "find_manifests", "format_diff", "has_errors", "lint",
+    "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats", "validate",
+]
+
+
+def find_manifests(root: PathLike = ".") -> list[Path]:
+    """The project's deck manifests, `decks/*.yaml` under `root`, sorted."""
+    return sorted(Path(root, "decks").glob("*.yaml"))
+
+
+def load_deck(manifest: PathLike) -> LoadedDeck:
+    """A manifest and the cards of its card files as written, with every problem in reading them."""
+    from neurodeck.source.deck import load_deck as load
+
+    return load(Path(manifest))
+
+
+def load_project(root: PathLike = ".") -> list[LoadedDeck]:
+    """Every deck of the project at `root` (see `find_manifests`), loaded."""
+    return [load_deck(manifest) for manifest in find_manifests(root)]
+
+
+def validate(manifest: PathLike) -> CompiledDeck:
+    """Load, check and render a deck in memory and compute its next lock; writes only the cache."""
+    from neurodeck.pipeline.build import compile_deck
+
+    return compile_deck(Path(manifest))
+
+
+@dataclass(frozen=True)
+class Build:
+    """What `build` did for one manifest.
+
+    `report` is plain data (as `neurodeck build --format json` prints it): counts, changes since
+    the lock, output path, size, sha256 and the toolchain's versions. `problems` are those this
+    call found; when `up_to_date`, nothing was read or written and the report is the last build's.
+    """
+
+    manifest: Path
+    report: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    up_to_date: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.report["ok"])
+
+    @property
+    def output(self) -> Path | None:
+        """The package written (or left in place), None when nothing could be built."""
+        return Path(self.report["output"]) if self.report["output"] else None
+
+
+def build(manifest: PathLike, out_dir: PathLike = "dist", *, locked: bool = False) -> Build:
+    """Build a deck's .apkg into `out_dir` and update its lock, unless it is up to date.
+
+    A deck is up to date when nothing it depends on (neurodeck's code, the manifest, the lock,
+    the card files and images) changed since its last build and the package is still the one
+    written then; it is then left untouched. With `locked`, a missing or outdated lock is a
+    problem and nothing is written. A failed build leaves the previous package and lock intact.
+    """
+    from neurodeck.pipeline.stamps import up_to_date  # light: answers without the compiler
+
+    manifest, out_dir = Path(manifest), Path(out_dir)
+    report = up_to_date(manifest, out_dir)
+    if report is not None:
+        return Build(manifest, report, up_to_date=True)
+    from neurodeck.pipeline.build import build as build_deck
+
+    result = build_deck(manifest, out_dir, locked=locked)
+    return Build(manifest, result.report(), result.problems)
+
+
+def stats(manifest: PathLike) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Counts per subtopic, note type and tag, sources and retired cards; None if the deck has errors."""
+    from neurodeck.commands.stats import deck_stats
+
+    compiled = validate(manifest)
+    return (deck_stats(compiled) if compiled.ok else None), compiled.problems
+
+
+def lint(manifest: PathLike) -> list[Problem]:
+    """Card-quality problems (rules ND101...), with the deck's load problems, sorted by place."""
+    from neurodeck.checks.lint import lint_deck
+
+    return lint_deck(Path(manifest))
+
+
+def preview(manifest: PathLike, out_dir: PathLike = "dist") -> tuple[Path | None, list[Problem]]:
+    """Write a self-contained HTML page of every card as Anki shows it; None if nothing was written."""
+    from neurodeck.commands.preview import write_preview
+
+    return write_preview(Path(manifest), Path(out_dir))
+
+
+def compare(old: str, new: str, project: PathLike = ".") -> tuple[list[DeckDiff] | None, list[Problem]]:
+    """Compare two releases, each a built .apkg or a git revision of `project` (built in a
+    temporary folder); None if a side could not be loaded. See `format_diff`."""
+    from neurodeck.commands.diff import compare as compare_sides
+
+    return compare_sides(old, new, Path(project))
+
+
+def format_diff(diffs: list[DeckDiff], fmt: DiffFormat = "text") -> str:
+    """`compare`'s result as text for a terminal, Markdown for release notes, or JSON for tools."""
+    from neurodeck.commands.diff import format_json, format_markdown, format_text
+
+    return {"text": format_text, "markdown": format_markdown, "json": format_json}[fmt](diffs)
+
+
+def check_upgrade(old: PathLike, new: PathLike) -> tuple[UpgradeReport | None, list[Problem]]:
+    """Simulate a student's upgrade from package `old` to `new` in the official Anki engine
+    (`pip install 'neurodeck[verify]'`); None if either package cannot be used."""
+    from neurodeck.commands.upgrade import check_upgrade as simulate
+
+    return simulate(Path(old), Path(new))
+
+
+def release(version: str, manifest: PathLike, out_dir: PathLike = "dist") -> tuple[BuildResult | None, list[Problem]]:
+    """Record release `version` (newer than the last) in the manifest and its lock, and rebuild."""
+    from neurodeck.commands.release import release as make_release
+
+    return make_release(version, Path(manifest), Path(out_dir))
+
+
+def new_card_file(subtopic: str, root: PathLike = ".",
+                  manifest: PathLike | None = None) -> tuple[Path | None, list[Problem]]:
+    """Create `cards/<slug>.yaml` under `root` with one example card of each type, and add it to
+    `manifest`'s cards unless a glob there already matches it."""
+    from neurodeck.commands.scaffold import new_card_file as scaffold
+
+    return scaffold(subtopic, Path(root), Path(manifest) if manifest is not None else None)
+
+
+def schema(kind: Literal["card-file", "manifest"] = "card-file") -> str:
+    """The JSON Schema of card files or manifests, for editors."""
+    from neurodeck.commands.schema import render
+
+    return render(kind)
