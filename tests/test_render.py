@@ -6,7 +6,8 @@ import sys
 import pytest
 
 from neurodeck.model import Location, Problem, Text
-from neurodeck.render.markdown import cloze_numbers, render_field
+from neurodeck.render.cloze import cloze_numbers
+from neurodeck.render.markdown import render_field
 
 
 def no_media(reference, location):

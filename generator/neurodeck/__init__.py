@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from neurodeck.api import (Build, DiffFormat, Location, PathLike, Problem, build, check_upgrade, compare,
                                find_manifests, format_diff, has_errors, lint, load_deck, load_project,
-                               new_card_file, preview, release, schema, stats, validate)
+                               new_card_file, preview, release, schema, stats, validate, verify)
 
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
     "build", "check_upgrade", "compare", "find_manifests", "format_diff", "has_errors", "lint",
-    "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats", "validate",
+    "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats", "validate", "verify",
 ]
 
 

@@ -28,7 +28,7 @@ DiffFormat = Literal["text", "markdown", "json"]
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
     "build", "check_upgrade", "compare", "find_manifests", "format_diff", "has_errors", "lint",
-    "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats", "validate",
+    "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats", "validate", "verify",
 ]
 
 
@@ -143,6 +143,14 @@ def check_upgrade(old: PathLike, new: PathLike) -> tuple[UpgradeReport | None, l
     from neurodeck.commands.upgrade import check_upgrade as simulate
 
     return simulate(Path(old), Path(new))
+
+
+def verify(packages: list[PathLike]) -> list[Problem]:
+    """What a student's Anki makes of each package: import, render, Check Database and Check Media
+    in the official engine (`pip install 'neurodeck[verify]'`); empty when all is clean."""
+    from neurodeck.commands.verify import verify as check
+
+    return check([Path(p) for p in packages])
 
 
 def release(version: str, manifest: PathLike, out_dir: PathLike = "dist") -> tuple[BuildResult | None, list[Problem]]:

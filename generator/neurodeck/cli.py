@@ -339,6 +339,26 @@ def check_upgrade(old: Path, new: Path, fmt: str) -> None:
     _exit(report.ok)
 
 
+@main.command(epilog=examples(
+    ("neurodeck build", "Build every deck into dist/"),
+    ("neurodeck verify dist/*.apkg", "Check what a student's Anki makes of every package"),
+))
+@click.argument("packages", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def verify(packages: tuple[Path, ...]) -> None:
+    """Import each PACKAGE into a fresh collection as a student would, render every card, and run
+    Anki's Check Database and Check Media.
+
+    Exit 1 naming each problem (by card id where there is one): anything Anki refuses, changes,
+    repairs or reports. Needs `pip install 'neurodeck[verify]'`.
+    """
+    problems = nd.verify(list(packages))
+    _print_problems(problems)
+    if not problems:
+        for package in packages:
+            click.echo(f"{package}: ok")
+    _exit(not problems)
+
+
 def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> NoReturn:
     if locked:
         raise click.UsageError("--watch rebuilds on every change; it cannot be combined with --locked")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from neurodeck.source.deck import load_deck
 from neurodeck.model import Card, Location, Manifest, Problem
-from neurodeck.render.markdown import CLOZE, cloze_numbers
+from neurodeck.render.cloze import CLOZE, cloze_numbers
 from neurodeck.source.yamlnodes import YMap, YScalar, describe
 
 SEVERITIES = ("error", "warning", "off")

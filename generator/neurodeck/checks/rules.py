@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from neurodeck.lockfile import Lock
 from neurodeck.project import shown_path
 from neurodeck.model import SLUG_PATTERN, TAG_PATTERN, Card, Location, Problem, Text
-from neurodeck.render.markdown import cloze_numbers
+from neurodeck.render import cloze
 
 if TYPE_CHECKING:
     from neurodeck.model import Note
@@ -23,11 +23,37 @@ def check_card(card: Card) -> list[Problem]:
     if not _ID.fullmatch(card_id):
         problems.append(Problem(card.id.location, f"card id '{card_id}' is not a lowercase slug",
                                 "use lowercase letters, digits and hyphens, e.g. oxytocin-synthesis-site"))
-    if card.type == "cloze" and card.text is not None and not cloze_numbers(card.text.value):
-        problems.append(Problem(card.text.location, "cloze card has no deletion",
-                                "mark what to hide as {{c1::text}} (optionally {{c1::text::hint}})"))
     problems.extend(check_tags(card.tags))
     return problems
+
+
+def check_cloze_fields(text: str, location: Location, others: list[tuple[str, Location]]) -> list[Problem]:
+    """Deletions as Anki will read them from a cloze note's stored fields: `text` is the Text
+    field's HTML, `others` the other fields' HTML with where each was written."""
+    problems = [Problem(location, message, hint or None) for message, hint in cloze.problems(text)]
+    if not cloze.numbers(text) and not problems:
+        problems.append(Problem(location, "cloze card has no deletion",
+                                "mark what to hide as {{c1::text}} (optionally {{c1::text::hint}})"))
+    for value, where in others:
+        for marker in cloze.markers(value):
+            problems.append(Problem(where, f"deletion '{marker}' outside the cloze text",
+                                    "Anki makes a card for every deletion in any field of the note; "
+                                    "put deletions in 'text' only"))
+    return problems
+
+
+# Characters Anki deletes from every field it stores (rslib/src/notes/mod.rs, invalid_char_for_field).
+_INVALID_IN_FIELD = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def check_field_characters(html: str, location: Location) -> list[Problem]:
+    """Characters Anki would silently remove from the stored field."""
+    found = _INVALID_IN_FIELD.search(html)
+    if found is None:
+        return []
+    return [Problem(location, f"control character U+{ord(found.group()):04X} in the text, which Anki removes",
+                    "delete it (in YAML it usually comes from an escape such as \\x01 or \\r "
+                    "in a double-quoted string)")]
 
 
 def check_duplicates(notes: list["Note"]) -> list[Problem]:

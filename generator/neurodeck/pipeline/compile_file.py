@@ -17,8 +17,9 @@ from neurodeck.checks.names import slug
 from neurodeck.source.cards import load_card_file
 from neurodeck.render.media import MediaStore
 from neurodeck.model import Card, DeckContext, Note, Problem, Text
-from neurodeck.render.markdown import MediaResolver, cloze_numbers, plain_text, render_field
-from neurodeck.checks.rules import check_card, check_tags
+from neurodeck.render import cloze
+from neurodeck.render.markdown import MediaResolver, plain_text, render_field
+from neurodeck.checks.rules import check_card, check_cloze_fields, check_field_characters, check_tags
 
 
 @dataclass
@@ -67,10 +68,12 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
     problems: list[Problem] = []
     used_media: list[str] = []
 
-    def render(text: Text | None, cloze: bool = False) -> str:
+    def render(text: Text | None, is_cloze: bool = False) -> str:
         if text is None:
             return ""
-        out = render_field(text, resolve, cloze=cloze)
+        out = render_field(text, resolve, cloze=is_cloze)
+        if not out.html.isprintable():
+            out.problems.extend(check_field_characters(out.html, text.location))
         if out.problems:
             problems.extend(out.problems)
         if out.media:
@@ -79,15 +82,23 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
 
     extra = render(card.extra)
     if card.type == "cloze":
-        first: tuple[str, ...] = (render(card.text, cloze=True),)
-        ords = tuple(n - 1 for n in cloze_numbers(card.text.value)) if card.text else ()
+        first: tuple[str, ...] = (render(card.text, is_cloze=True),)
         if card.retired:
             extra = retirement_notice(card, render)
     else:
         answer = retirement_notice(card, render) if card.retired else render(card.answer)
         first = (render(card.question), answer)
+    source = render(card.source)
+    if card.type == "cloze":
+        # Anki reads deletions from the stored HTML of every field (rslib's cloze_number_in_fields).
+        extra_from = card.why if card.retired else card.extra
+        problems += check_cloze_fields(first[0], (card.text or card.id).location, [
+            (extra, extra_from.location if extra_from else card.location),
+            (source, card.source.location if card.source else card.location)])
+        ords = cloze.card_ordinals(first)
+    else:
         ords = (0, 1) if card.type == "reversed" else (0,)
-    fields = first + (extra, render(card.source), html.escape(card.id.value, quote=False))
+    fields = first + (extra, source, html.escape(card.id.value, quote=False))
     root = deck.tag
     # Interned: a file's notes then share each tag and deck name, which a large deck pickles,
     # sends and keeps in memory once per file instead of once per note.

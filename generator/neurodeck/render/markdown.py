@@ -9,6 +9,7 @@ import ctypes
 import html
 import os
 import re
+import unicodedata
 from typing import Callable, NamedTuple
 from urllib.parse import unquote
 
@@ -17,6 +18,7 @@ from cmarkgfm import _cmark
 import nh3
 
 from neurodeck.model import Location, Problem, Text
+from neurodeck.render import cloze
 
 ALLOWED_TAGS = {
     "b", "i", "u", "em", "strong", "sub", "sup", "br", "p", "ul", "ol", "li", "code", "pre",
@@ -30,7 +32,6 @@ _OPTIONS = cmarkgfm.Options.CMARK_OPT_UNSAFE  # raw HTML reaches nh3, which deci
 _PLACEHOLDERS = re.compile("[\ue000-\ue00f]")
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _MATH_TOKEN = re.compile("\ue000(\\d+)\ue001")
-CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::((?:(?!\}\}).)*?))?\}\}", re.DOTALL)
 _CLOZE_OPEN, _CLOZE_HINT, _CLOZE_CLOSE = "\ue002", "\ue003", "\ue004"
 _HAS_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*:|//|/|\\)")
 
@@ -61,7 +62,7 @@ def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) 
     if "\\" in source:
         source = _MATH.sub(keep_math, source)
     if cloze:
-        source = CLOZE.sub(_protect_cloze, source)
+        source = _protect_clozes(source)
     body = markdown_to_html(source)
     media: list[str] = []
     problems: list[Problem] = []
@@ -78,6 +79,8 @@ def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) 
         body = body.replace(_CLOZE_OPEN, "{{c").replace(_CLOZE_HINT, "::").replace(_CLOZE_CLOSE, "}}")
     if maths:
         body = _MATH_TOKEN.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), body)
+    if not body.isascii() and not unicodedata.is_normalized("NFC", body):
+        body = unicodedata.normalize("NFC", body)  # as Anki stores every field (rslib's normalize_field)
     return Rendered(body, media, problems)
 
 
@@ -168,12 +171,34 @@ def _resolve_image(match: re.Match, text: Text, resolve_media: MediaResolver, me
     return "<img " + attributes.replace(src.group(0), f'src="{html.escape(resolved)}"') + ">"
 
 
-def _protect_cloze(match: re.Match) -> str:
-    number, content, hint = match.group(1), match.group(2), match.group(3)
-    out = f"{_CLOZE_OPEN}{number}{_CLOZE_HINT}{content}"
-    if hint is not None:
-        out += _CLOZE_HINT + hint
-    return out + _CLOZE_CLOSE
+# What Anki reads as deletion markers (render/cloze.py), and "::" inside a deletion (its hint).
+_CLOZE_SCAN = re.compile(r"\{\{c([\d,]*)::|\}\}|::")
+
+
+def _protect_clozes(source: str) -> str:
+    """Swap the markers of deletions for placeholders, so that CommonMark leaves them alone."""
+    if "{{c" not in source:
+        return source
+    out: list[str] = []
+    depth = pos = 0
+    for match in _CLOZE_SCAN.finditer(source):
+        token, digits = match.group(0), match.group(1)
+        if digits is not None:
+            if not cloze.ordinals(digits):
+                continue
+            depth += 1
+            replacement = f"{_CLOZE_OPEN}{digits}{_CLOZE_HINT}"
+        elif not depth:
+            continue
+        elif token == "}}":
+            depth -= 1
+            replacement = _CLOZE_CLOSE
+        else:
+            replacement = _CLOZE_HINT
+        out += (source[pos:match.start()], replacement)
+        pos = match.end()
+    out.append(source[pos:])
+    return "".join(out)
 
 
 def _unwrap_single_paragraph(body: str) -> str:
@@ -181,11 +206,6 @@ def _unwrap_single_paragraph(body: str) -> str:
     if body.startswith("<p>") and body.endswith("</p>") and body.find("<p>", 3) < 0:
         return body[3:-4]
     return body
-
-
-def cloze_numbers(text: str) -> list[int]:
-    """The distinct deletion numbers in cloze text, ascending."""
-    return sorted({int(n) for n in re.findall(r"\{\{c(\d+)::", text)})
 
 
 _TAG = re.compile(r"<[^>]*>")

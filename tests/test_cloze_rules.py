@@ -1,0 +1,191 @@
+"""Rule 2: deletions are read as Anki reads them (rslib/src/cloze.rs), from the stored HTML, and a
+deck Anki would refuse, repair or show empty cards for never builds. `neurodeck verify` is the
+oracle, and render/cloze.py is pinned against the official engine."""
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neurodeck.cli import main
+from neurodeck.commands.verify import verify
+from neurodeck.render import cloze
+
+from conftest import write
+
+CLOZE_FILE = """\
+subtopic: Clozes
+cards:
+  - id: filler
+    question: A question?
+    answer: An answer.
+  - id: the-cloze
+    type: cloze
+    text: {text}
+{more}"""
+
+
+def cloze_card(project: Path, text: str, more: str = "") -> None:
+    write(project / "cards" / "c.yaml", CLOZE_FILE.format(text=text, more=more))
+
+
+def validate(project: Path):
+    return CliRunner().invoke(main, ["validate"])
+
+
+BAD = [
+    ('"{{c0::x}}"', "numbered 0"),
+    ('"{{c501::x}}"', "at most 500"),
+    ('"{{c1,2::x}} {{c3::y}}"', "several numbers"),
+    ('"{{c1::}} {{c2::y}}"', "hides nothing"),
+    ('"{{c1::<b> </b>}} {{c2::y}}"', "hides nothing"),
+    ('"{{c1::::only a hint}}"', "hides nothing"),
+    ('"{{c1::x}} and {{c2::y"', "never closed"),
+    ('"{{c1::\\\\(x^{2}}\\\\)}}"', "closes no deletion"),
+    ('"{{c99999::x}}"', "not a deletion Anki recognises"),
+    ('"{{c1::x}} <!-- {{c2::y}} -->"', None),  # fine: Anki never sees the comment
+    ('"<!-- {{c1::y}} -->"', "has no deletion"),  # the old code counted it: a card with an empty front
+    ('"&#123;&#123;c0::x&#125;&#125;"', "numbered 0"),  # entities make a marker in the stored HTML
+    ('"{{c1::a {{c2::b}}}}"', None),  # nested deletions are Anki's
+    ('"{{c1::x\\x01}}"', "control character U+0001"),
+    ('"{{c1::x}}\\x7f"', "control character U+007F"),
+    ('"{{c1::x}}\\ry"', None),  # CommonMark makes the carriage return a line break
+]
+
+
+@pytest.mark.parametrize("text, message", BAD)
+def test_deletions_anki_would_misread_are_located_errors(project, text, message):
+    cloze_card(project, text)
+    result = validate(project)
+    if message is None:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert "cards/c.yaml:8:" in result.output  # the text's own line
+
+
+def test_deletions_belong_in_the_text_only(project):
+    cloze_card(project, '"{{c1::x}}"', "    extra: See {{c2::y}}.\n    source: '{{c1::z}}'\n")
+    result = validate(project)
+    assert result.exit_code == 1
+    assert "cards/c.yaml:9:" in result.output and "cards/c.yaml:10:" in result.output
+    assert result.output.count("outside the cloze text") == 2
+
+
+def test_a_deck_with_deletion_zero_never_reaches_anki(project):
+    """Before: `{{c0::x}}` validated, built, and Anki refused the whole package."""
+    cloze_card(project, '"{{c0::x}} {{c1::y}}"')
+    result = CliRunner().invoke(main, ["build", "--out", "dist"])
+    assert result.exit_code == 1 and "numbered 0" in result.output
+    assert not (project / "dist" / "test-deck.apkg").exists()
+
+
+def test_unicode_is_stored_as_anki_stores_it(project, collection):
+    """Anki normalises every field to NFC on import: the package already holds that form."""
+    cloze_card(project, '"Cafe\\u0301 {{c1::re\\u0301sume\\u0301}}"')
+    assert CliRunner().invoke(main, ["build", "--out", "dist"]).exit_code == 0
+    assert verify([project / "dist" / "test-deck.apkg"]) == []
+
+
+# ---- pinned against the engine ------------------------------------------------------------------
+
+_pieces = st.sampled_from(["{{c", "{{c1::", "{{c2::", "{{c0::", "{{c1,2::", "{{c,::", "{{c65536::", "{{c501::",
+                           "{{c07::", "}}", "}", "{", "::", ":", "1", ",", "a", " ", "<b>", "</b>", "é",
+                           "image-occlusion:", "{{c3::"])
+cloze_texts = st.lists(_pieces | st.text(st.characters(exclude_categories=("Cs",), exclude_characters="[\\"),
+                                         max_size=3), max_size=24).map("".join)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    from anki.collection import Collection
+
+    col = Collection(str(tmp_path_factory.mktemp("engine") / "collection.anki2"))
+    yield col
+    col.close()
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(text=cloze_texts)
+def test_deletion_numbers_and_rendering_match_anki(engine, text):
+    note = engine.new_note(engine.models.by_name("Cloze"))
+    note["Text"] = text
+    normalised = note["Text"]
+    assert cloze.numbers(text) == set(engine._backend.cloze_numbers_in_note(note._to_backend_note())) - {0}
+    if not cloze.numbers(text) or "\r" in text or not text.isprintable():
+        return  # Anki would store a different text (control characters removed)
+    engine.add_note(note, 1)
+    try:
+        stored = engine.get_note(note.id)["Text"]
+        if stored != normalised:
+            return
+        ords = sorted(card.ord for card in note.cards())
+        assert ords == sorted(min(n, 500) - 1 for n in cloze.numbers(text)), ords
+        for card in note.cards():
+            if card.ord == 499:
+                continue  # Anki merges every number above 500 into this card
+            output = card.render_output(reload=True)
+            assert cloze.reveal(stored, card.ord + 1, True) == output.question_text
+            assert cloze.reveal(stored, card.ord + 1, False) == output.answer_text
+    finally:
+        engine.remove_notes([note.id])
+
+
+# ---- `neurodeck verify` -------------------------------------------------------------------------
+
+def _edit_package(source: Path, target: Path, sql: str) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        with zipfile.ZipFile(source) as zf:
+            zf.extractall(tmp)
+            names = zf.namelist()
+        conn = sqlite3.connect(Path(tmp) / "collection.anki2")
+        conn.execute(sql)
+        conn.commit()
+        conn.close()
+        with zipfile.ZipFile(target, "w") as zf:
+            for name in names:
+                zf.write(Path(tmp) / name, name)
+    return target
+
+
+@pytest.mark.fuzz  # writes packages Anki refuses on purpose: not for the every-package check
+def test_verify_names_what_anki_refuses_or_changes(project, tmp_path):
+    assert CliRunner().invoke(main, ["build", "--out", "dist"]).exit_code == 0
+    good = project / "dist" / "test-deck.apkg"
+    result = CliRunner().invoke(main, ["verify", str(good)])
+    assert result.exit_code == 0 and "ok" in result.output
+
+    minus_one = _edit_package(good, tmp_path / "ord.apkg", "update cards set ord = -1 where ord = 1")
+    result = CliRunner().invoke(main, ["verify", str(minus_one)])
+    assert result.exit_code == 1 and "Anki refuses the package" in result.output
+
+    control = _edit_package(good, tmp_path / "ctl.apkg", "update notes set flds = replace(flds, 'F5', 'F\x015')")
+    problems = [p.message for p in verify([control])]
+    assert any("mn-f5-cloze" in m and "fields other than written" in m for m in problems), problems
+
+    extra_card = _edit_package(good, tmp_path / "card.apkg",
+                               "update notes set flds = replace(flds, 'macaque}}', 'macaque}} {{c3::x}}')")
+    problems = [p.message for p in verify([extra_card])]
+    assert len(problems) == 1 and re.fullmatch(r"card \d+: Check Database added it", problems[0]), problems
+
+    missing = _edit_package(good, tmp_path / "media.apkg",
+                            "update notes set flds = replace(flds, 'Which region', '<img src=\"gone.png\"> Which region')")
+    assert any("gone.png" in p.message for p in verify([missing]))
+
+
+def test_verify_without_the_engine_says_what_to_install(project, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "anki.collection", None)
+    result = CliRunner().invoke(main, ["verify", "nothing.apkg"])
+    assert result.exit_code == 1 and "pip install 'neurodeck[verify]'" in result.output
+    assert "Traceback" not in result.output
