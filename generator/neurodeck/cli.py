@@ -73,7 +73,8 @@ def _exit(ok: bool) -> NoReturn:
     sys.exit(0 if ok else 1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=examples(
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH},
+             epilog=examples(
     ("neurodeck validate", "Check every deck in decks/, writing nothing"),
     ("neurodeck build", "Build every deck into dist/"),
     ("neurodeck build --locked", "In CI: fail, writing nothing, if a lock is out of date"),
@@ -397,12 +398,12 @@ def _print_summary(r: dict) -> None:
 
 def help_pages(width: int = 80) -> dict[str, str]:
     """`neurodeck --help` and every command's --help as printed `width` columns wide (for the README)."""
-    group = click.Context(main, info_name="neurodeck", terminal_width=width, max_content_width=width)
+    group = click.Context(main, info_name="neurodeck", terminal_width=width, **main.context_settings)
     pages = {"neurodeck": main.get_help(group)}
     for name in main.list_commands(group):
         command = main.get_command(group, name)
         assert command is not None
-        context = click.Context(command, info_name=name, parent=group, terminal_width=width, max_content_width=width)
+        context = click.Context(command, info_name=name, parent=group, **command.context_settings)
         pages[f"neurodeck {name}"] = command.get_help(context)
     return pages
 
