@@ -6,8 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from neurodeck.project import project_root, shown_path
-from neurodeck.checks.names import slug
+from neurodeck.apkg import files
+from neurodeck.pipeline.stamps import project_root
+from neurodeck.source.load import shown_path, slug
+from neurodeck.source.yamlnodes import read_text
 from neurodeck.model import Location, Problem
 
 TEMPLATE = '''\
@@ -36,27 +38,54 @@ cards:
 '''
 
 
+MAX_NAME = 100  # characters of the file name's slug: far below every file system's limit
+
+
 def new_card_file(subtopic: str, root: Path, manifest: Path | None = None) -> tuple[Path | None, list[Problem]]:
     """Create cards/<slug>.yaml under `root` (the manifest's project root when given) and, with a
-    manifest whose globs do not match it yet, add it to the manifest's `cards`."""
+    manifest whose globs do not match it yet, add it to the manifest's `cards`.
+
+    Both files are written atomically, and all or nothing: if the manifest cannot be updated,
+    the new card file is removed again."""
     name = slug(subtopic)
-    if not name or "::" in subtopic:
-        return None, [Problem(Location(subtopic), "the subtopic needs letters or digits and no '::'")]
+    if not subtopic.isprintable() or not name or "::" in subtopic:
+        return None, [Problem(Location(_clipped(subtopic)), "the subtopic needs letters or digits, and no '::' or control characters")]
+    if len(name) > MAX_NAME:
+        return None, [Problem(Location(_clipped(subtopic)),
+                              f"the subtopic makes a file name of {len(name)} characters; the limit is {MAX_NAME}",
+                              "choose a shorter subtopic")]
     if manifest is not None:
         root = project_root(manifest)
     path = root / "cards" / f"{name}.yaml"
-    if path.exists():
-        return None, [Problem(Location(shown_path(path)), "file already exists", "choose another subtopic name")]
+    shown = Location(shown_path(path))
+    try:
+        if path.exists() or path.is_symlink():
+            return None, [Problem(shown, "file already exists", "choose another subtopic name")]
+    except OSError as exc:
+        return None, [Problem(shown, f"cannot use this file name: {exc.strerror or exc}")]
+    edited: tuple[Path, str] | None = None
+    if manifest is not None:
+        text, problems = manifest_with(manifest, f"cards/{name}.yaml")
+        if problems:
+            return None, problems
+        edited = (manifest, text) if text is not None else None
+    content = TEMPLATE.format(subtopic=_quoted(subtopic), slug=name).encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(TEMPLATE.format(subtopic=_quoted(subtopic), slug=name), encoding="utf-8")
+        files.write_atomic(path, content)
     except OSError as exc:
-        return None, [Problem(Location(shown_path(path)), f"cannot write: {exc.strerror or exc}")]
-    if manifest is not None:
-        problems = add_to_manifest(manifest, f"cards/{name}.yaml")
-        if problems:
-            return path, problems
+        return None, [files.write_problem(exc, path)]
+    if edited is not None:
+        try:
+            files.write_atomic(edited[0], edited[1].encode("utf-8"))
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            return None, [files.write_problem(exc, edited[0])]
     return path, []
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _quoted(text: str) -> str:
@@ -64,22 +93,37 @@ def _quoted(text: str) -> str:
 
 
 def add_to_manifest(manifest: Path, entry: str) -> list[Problem]:
-    """Append `entry` to the manifest's `cards` globs unless one of them matches it already.
+    """Append `entry` to the manifest's `cards` globs unless one of them matches it already."""
+    text, problems = manifest_with(manifest, entry)
+    if problems or text is None:
+        return problems
+    try:
+        files.write_atomic(manifest, text.encode("utf-8"))
+    except OSError as exc:
+        return [files.write_problem(exc, manifest)]
+    return []
+
+
+def manifest_with(manifest: Path, entry: str) -> tuple[str | None, list[Problem]]:
+    """The manifest's text with `entry` appended to its `cards` globs, or None if a glob there
+    matches it already.
 
     The file is edited as text, so its comments and layout stay as the author wrote them.
     """
     shown = shown_path(manifest)
+    text, problems = read_text(manifest, shown)
+    if text is None:
+        return None, problems
     try:
-        text = manifest.read_text(encoding="utf-8")
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, yaml.YAMLError) as exc:
-        return [Problem(Location(shown), f"cannot read the manifest: {exc}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(Location(shown), f"cannot read the manifest: {exc}")]
     cards = next((v for k, v in getattr(root, "value", []) if getattr(k, "value", None) == "cards"), None)
     if not isinstance(cards, yaml.SequenceNode):
-        return [Problem(Location(shown), "the manifest has no 'cards' list to add to")]
+        return None, [Problem(Location(shown), "the manifest has no 'cards' list to add to")]
     globs = [item.value for item in cards.value if isinstance(item, yaml.ScalarNode)]
     if any(fnmatch.fnmatch(entry, g) for g in globs):
-        return []
+        return None, []
     if cards.flow_style:  # [a, b]: insert before the closing bracket
         at = cards.end_mark.index - 1
         text = text[:at] + (", " if globs else "") + entry + text[at:]
@@ -89,8 +133,4 @@ def add_to_manifest(manifest: Path, entry: str) -> list[Problem]:
         line_end = len(text) if line_end < 0 else line_end
         indent = " " * (last.start_mark.column - 2)
         text = text[:line_end] + f"\n{indent}- {entry}" + text[line_end:]
-    try:
-        manifest.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        return [Problem(Location(shown), f"cannot write: {exc.strerror or exc}")]
-    return []
+    return text, []

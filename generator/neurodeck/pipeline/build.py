@@ -97,16 +97,23 @@ def compile_deck(manifest_path: Path, now: int | None = None, release: dict[str,
 def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | None,
              sink: PackageSink | None) -> CompiledDeck:
     result = CompiledDeck(manifest_path)
-    manifest, problems = load_manifest(manifest_path)
-    result.problems += problems
-    if manifest is None:
-        return result
+    with files.shared(manifest_path):  # a release writes the manifest and the lock: see both or neither
+        manifest, problems = load_manifest(manifest_path)
+        result.problems += problems
+        if manifest is None:
+            return result
+        lock_shown = shown_path(manifest.lock_path)
+        result.old_lock, lock_problems = lockfile.read_lock(manifest.lock_path, lock_shown)
     result.manifest = manifest
     paths, problems = card_files(manifest)
     result.problems += problems
-    now = lockfile.build_time() if now is None else now
-    lock_shown = shown_path(manifest.lock_path)
-    result.old_lock, lock_problems = lockfile.read_lock(manifest.lock_path, lock_shown)
+    if now is None:
+        try:
+            now = lockfile.build_time()
+        except ValueError as exc:
+            result.problems.append(Problem(Location("SOURCE_DATE_EPOCH"), str(exc),
+                                           "unset it, or set it to a time such as `git log -1 --format=%ct`"))
+            return result
     recorded = result.old_lock.notes if result.old_lock else {}
     if sink is not None and result.ok and not lock_problems:
         sink.start(manifest)
@@ -347,12 +354,4 @@ def write_problem(exc: OSError | sqlite3.Error, out_dir: Path) -> Problem:
     if isinstance(exc, sqlite3.Error):  # the scratch collection lives in the output folder
         full = "full" in str(exc)
         exc = OSError(errno.ENOSPC if full else errno.EIO, os.strerror(errno.ENOSPC) if full else str(exc))
-    where = Location(shown_path(Path(exc.filename)) if exc.filename else shown_path(out_dir))
-    hints = {
-        errno.ENOSPC: "the disk is full: free some space and build again",
-        errno.EDQUOT: "the disk quota is exhausted: free some space and build again",
-        errno.EROFS: "the file system is read-only: choose another --out folder, or make it writable",
-        errno.EACCES: "no permission to write here: choose another --out folder, or fix its permissions",
-        errno.EPERM: "no permission to write here: choose another --out folder, or fix its permissions",
-    }
-    return Problem(where, f"cannot write: {exc.strerror or exc}", hints.get(exc.errno))
+    return files.write_problem(exc, out_dir)
