@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring, encode_basestring_ascii as _ascii  # what json.dumps(str) runs
@@ -105,41 +106,85 @@ class Lock:
 
 def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
     """Read a lock file; a missing lock is None without a problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    from neurodeck.source.yamlnodes import read_text
+
+    if not os.path.lexists(path):
         return None, []
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(Location(shown), f"cannot read lock file: {exc}")]
+    text, problems = read_text(path, shown)
+    if text is None:
+        return None, [Problem(p.location, f"cannot read lock file: {p.message}", p.hint) for p in problems]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, [Problem(Location(shown, exc.lineno, exc.colno), f"lock file is not valid JSON: {exc.msg}",
                               "resolve merge conflicts in the lock, or restore it from git")]
+    except RecursionError:
+        return None, [Problem(Location(shown), "lock file is nested too deeply", "restore it from git")]
     try:
-        if data.get("format") != LOCK_FORMAT:
-            raise ValueError(f"unknown lock format {data.get('format')!r}")
+        if not isinstance(data, dict) or data.get("format") != LOCK_FORMAT:
+            raise ValueError(f"unknown lock format {data.get('format') if isinstance(data, dict) else data!r:.40}")
         return Lock(
-            namespace=str(data["namespace"]),
-            notes={str(k): Entry(str(v["hash"]), int(v["mod"]), str(v["type"])) for k, v in data["notes"].items()},
-            notetypes={str(k): NoteTypeEntry(str(v["hash"]), int(v["mod"]), str(v["schema"]))
+            namespace=_text(data["namespace"]),
+            notes={_text(k): Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"])) for k, v in data["notes"].items()},
+            notetypes={_text(k): NoteTypeEntry(_text(v["hash"]), _mod(v["mod"]), _text(v["schema"]))
                        for k, v in data["notetypes"].items()},
-            removed=[str(r) for r in data["removed"]],
-            release=({"version": str(data["release"]["version"]), "date": str(data["release"]["date"])}
-                     if data.get("release") else None),
+            removed=[_text(r) for r in data["removed"]],
+            release=_release(data["release"]) if data.get("release") else None,
         ), []
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        return None, [Problem(Location(shown), f"lock file has an unexpected structure ({exc})",
+        return None, [Problem(Location(shown), f"lock file has an unexpected structure ({str(exc)[:200]})",
                               "restore it from git; never edit mod times by hand")]
 
 
+MAX_MOD = 2 ** 32 - 1  # seconds: the year 2106; Anki stores mods in 64 bits, a package's ids in milliseconds
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def _mod(value: object) -> int:
+    # JSON numbers arrive as floats (1e16, Infinity) or bools too; only whole seconds in range are times.
+    if type(value) is not int or not 0 <= value <= MAX_MOD:
+        raise ValueError(f"mod {str(value)[:30]} is not a time in whole seconds between 0 and {MAX_MOD}")
+    return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, found {str(value)[:30]}")
+    return value
+
+
+def version_key(version: str) -> tuple[int, ...] | None:
+    """A release version's numbers for comparison (padded to four), or None if it is not one."""
+    if not _VERSION.fullmatch(version):
+        return None
+    parts = [int(p) for p in version.split(".")]
+    return tuple(parts + [0] * (4 - len(parts)))
+
+
+_VERSION = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9}){0,3}", re.ASCII)  # no int() of thousands of digits
+
+
+def _release(value: object) -> dict[str, str]:
+    version, date = _text(value["version"]), _text(value["date"])
+    if version_key(version) is None:
+        raise ValueError(f"release version '{version[:30]}' is not numbers separated by dots")
+    if not _DATE.fullmatch(date):
+        raise ValueError(f"release date '{date[:30]}' is not a date like 2025-01-31")
+    return {"version": version, "date": date}
+
+
 def build_time() -> int:
-    """Now, or SOURCE_DATE_EPOCH when set, never later than the real clock."""
+    """Now, or SOURCE_DATE_EPOCH when set, never later than the real clock.
+
+    Anything but whole seconds in SOURCE_DATE_EPOCH is a ValueError: ignoring a mistyped value
+    would silently make a build that is not reproducible."""
     real = int(time.time())
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return min(int(epoch), real)
-    return real
+    if not epoch:
+        return real
+    if not re.fullmatch(r"[0-9]{1,12}", epoch, re.ASCII):
+        raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970 (digits only), not '{epoch[:30]}'")
+    return min(int(epoch), real)
 
 
 _new = tuple.__new__
