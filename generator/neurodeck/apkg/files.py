@@ -138,7 +138,7 @@ _HINTS = {
 
 def write_problem(exc: OSError, fallback: Path) -> Problem:
     """A located problem for a failed write: the file the error names, else `fallback`."""
-    from neurodeck.source.load import shown_path
+    from neurodeck.project import shown_path
 
     where = shown_path(Path(exc.filename)) if exc.filename else shown_path(fallback)
     return Problem(Location(where), f"cannot write: {exc.strerror or exc}", _HINTS.get(exc.errno))

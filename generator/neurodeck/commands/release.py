@@ -8,7 +8,7 @@ from pathlib import Path
 from neurodeck.apkg import files
 from neurodeck.pipeline.build import BuildResult, build, compile_deck
 from neurodeck.lockfile import build_time, version_key
-from neurodeck.source.load import shown_path
+from neurodeck.project import shown_path
 from neurodeck.source.yamlnodes import read_text
 from neurodeck.model import Location, Problem
 

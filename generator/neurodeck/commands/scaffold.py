@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 
 from neurodeck.apkg import files
-from neurodeck.pipeline.stamps import project_root
-from neurodeck.source.load import shown_path, slug
+from neurodeck.project import project_root, shown_path
+from neurodeck.checks.names import slug
 from neurodeck.source.yamlnodes import read_text
 from neurodeck.model import Location, Problem
 
