@@ -68,6 +68,14 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def cache_folder(tmp_path_factory, monkeypatch) -> Path:
+    """Each test caches in a folder of its own, never in the user's cache folder."""
+    folder = tmp_path_factory.mktemp("neurodeck-cache")
+    monkeypatch.setenv("NEURODECK_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A small project (5 notes of every type, one image) as the working folder."""

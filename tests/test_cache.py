@@ -13,6 +13,7 @@ from markdown_it import MarkdownIt
 
 from neurodeck.pipeline import stamps as fresh
 from neurodeck.pipeline.build import build
+from neurodeck.pipeline.store import cache_root
 from neurodeck.cli import main
 
 from conftest import PNG, REPO
@@ -25,7 +26,7 @@ def sha(path: Path) -> str:
 
 
 def cache_entries(project: Path) -> list[Path]:
-    return sorted((project / fresh.CACHE_DIR / "files").rglob("*"), key=str)
+    return sorted((cache_root() / "files").rglob("*"), key=str)
 
 
 def test_cached_builds_are_byte_identical_to_cache_free_builds(project, tmp_path):
@@ -37,9 +38,10 @@ def test_cached_builds_are_byte_identical_to_cache_free_builds(project, tmp_path
     assert warm.ok and warm.compiled.summary()["changed"] == ["mn-discovery"]
 
     copy = tmp_path / "nocache"
-    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(fresh.CACHE_DIR, "dist"))
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("dist"))
     cold = subprocess.run([sys.executable, "-m", "neurodeck", "build", "--locked"], cwd=copy,
-                          capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin",
+                                                               "NEURODECK_CACHE_DIR": str(tmp_path / "cold-cache")})
     assert cold.returncode == 0, cold.stderr
     assert sha(copy / "dist" / "test-deck.apkg") == warm.sha256
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from neurodeck.cli import main
-from neurodeck.pipeline.stamps import CACHE_DIR
+from neurodeck.pipeline.store import cache_root
 from neurodeck.lockfile import read_lock
 
 from conftest import REPO, write
@@ -66,9 +66,9 @@ def assert_valid_state(project: Path) -> None:
 
 
 def leftovers(project: Path) -> list[Path]:
-    """Temporary files of neurodeck's (the cache folder itself is meant to stay)."""
-    found = [p for p in project.rglob(".neurodeck-*") if p.name != CACHE_DIR]
-    return sorted(found + list((project / CACHE_DIR).rglob("*.tmp")))
+    """Temporary files of neurodeck's, in the project and in the cache folder."""
+    found = list(project.rglob(".neurodeck-*"))
+    return sorted(found + list(cache_root().rglob("*.tmp")))
 
 
 def test_sigkill_at_random_moments_never_corrupts(project):

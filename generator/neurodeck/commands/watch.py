@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Callable
 
 from neurodeck.pipeline.build import BuildResult, build
-from neurodeck.pipeline.stamps import CACHE_DIR
 from neurodeck.project import project_root
 from neurodeck.apkg.files import TEMP_PREFIX
 
@@ -23,11 +22,11 @@ def watch(manifests: list[Path], out_dir: Path, on_build: Callable[[list[BuildRe
     out = out_dir.resolve()
 
     class Sources(DefaultFilter):
-        # Only what a deck is made of; never our own writes (packages, locks, cache, temporaries).
+        # Only what a deck is made of; never our own writes (packages, locks, temporaries).
         def __call__(self, change, path: str) -> bool:
             p = Path(path)
             return (super().__call__(change, path) and p.suffix.lower() in _SOURCE_SUFFIXES
-                    and not p.is_relative_to(out) and CACHE_DIR not in p.parts
+                    and not p.is_relative_to(out)
                     and not p.name.startswith(TEMP_PREFIX))
 
     on_build([build(m, out_dir) for m in manifests])

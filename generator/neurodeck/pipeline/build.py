@@ -89,7 +89,7 @@ def _no_cyclic_gc():
 def compile_deck(manifest_path: Path, now: int | None = None, release: dict[str, str] | None = None,
                  sink: PackageSink | None = None) -> CompiledDeck:
     """Load, validate and render one manifest's deck, and compute its next lock. Writes nothing
-    but the cache; a `sink` receives the notes with their `mod`s, file by file, as they are ready."""
+    in the project (only the cache, in the user's cache folder); a `sink` receives the notes with their `mod`s, file by file, as they are ready."""
     with _no_cyclic_gc():
         return _compile(manifest_path, now, release, sink)
 

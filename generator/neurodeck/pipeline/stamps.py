@@ -3,39 +3,52 @@ so that `neurodeck build` with nothing changed answers in a fraction of a second
 
 A stamp records, after each successful build, a fingerprint of everything the package depends on
 (neurodeck's code, the manifest, the lock, the card files found by its globs, the images used)
-and the package's sha256. Nothing here is trusted blindly: any mismatch or damage means "rebuild".
+and the package's sha256, in the user's cache folder (store.py). Nothing here is trusted blindly:
+any mismatch or damage means "rebuild".
 """
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import re
 import sys
 from pathlib import Path
 
+from neurodeck.pipeline.store import Store
 from neurodeck.project import glob_files, project_root
 
-CACHE_DIR = ".neurodeck-cache"
 _CODE_KEY: str | None = None
-
-
-def cache_dir(manifest_path: Path) -> Path:
-    return project_root(manifest_path) / CACHE_DIR
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def code_key() -> str:
-    """Identifies the code that renders and packages: neurodeck's sources and its renderers' versions."""
+    """Identifies the code that renders and packages: every module and data file of neurodeck
+    (sub-packages included), and its renderers' versions."""
     global _CODE_KEY
     if _CODE_KEY is None:
         digest = hashlib.sha256()
-        for source in sorted(Path(__file__).parent.glob("*.py")):
-            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+        for source in _package_files(_PACKAGE):
+            digest.update(source.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+            with open(source, "rb") as f:
+                digest.update(hashlib.sha256(f.read()).digest())
         for package, version in sorted(versions().items()):
             digest.update(f"{package}={version}".encode())
         _CODE_KEY = digest.hexdigest()
     return _CODE_KEY
+
+
+def _package_files(folder: Path) -> list[Path]:
+    """Every file of the package under `folder`, in a fixed order; not the bytecode caches."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    found += _package_files(Path(entry.path))
+            elif entry.is_file() and not entry.name.endswith((".pyc", ".pyo")):
+                found.append(Path(entry.path))
+    return sorted(found)
 
 
 DEPENDENCIES = ("neurodeck", "genanki", "cmarkgfm", "nh3", "pyyaml")
@@ -71,9 +84,10 @@ def versions() -> dict[str, str]:
     return result
 
 
-def _stamp_path(manifest_path: Path, out_dir: Path) -> Path:
+def _stamp(manifest_path: Path, out_dir: Path) -> tuple[Store, Path, str]:
     key = hashlib.sha256(f"{manifest_path.resolve()}\0{out_dir.resolve()}".encode()).hexdigest()[:24]
-    return cache_dir(manifest_path) / "stamps" / f"{key}.json"
+    store = Store.open()
+    return store, store.folder / "stamps" / f"{key}.json", key
 
 
 def _file_digest(path: Path) -> str:
@@ -105,7 +119,10 @@ def fingerprint(manifest_path: Path, inputs: dict[str, str]) -> str:
 def up_to_date(manifest_path: Path, out_dir: Path) -> dict | None:
     """The stored report of the last build if nothing it depends on changed, else None."""
     try:
-        stamp = json.loads(_stamp_path(manifest_path, out_dir).read_text(encoding="utf-8"))
+        store, stamp_path, key = _stamp(manifest_path, out_dir)
+        stamp = store.read(stamp_path, key)
+        if stamp is None:
+            return None
         inputs: dict[str, str] = stamp["inputs"]
         if [p for p in inputs if p not in stamp["media"]] != matched_files(manifest_path, stamp["globs"]):
             return None
@@ -129,10 +146,7 @@ def record(manifest_path: Path, out_dir: Path, globs: list[str], inputs: dict[st
     try:
         stamp = {"fingerprint": fingerprint(manifest_path, inputs), "globs": globs, "inputs": inputs,
                  "media": media, "report": report}
-        path = _stamp_path(manifest_path, out_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(stamp), encoding="utf-8")
-        os.replace(tmp, path)
+        store, path, key = _stamp(manifest_path, out_dir)
+        store.write(path, key, stamp)
     except OSError:
         pass
