@@ -12,6 +12,7 @@ import gc
 import json
 import shlex
 import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -129,9 +130,6 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bo
     """
     if watching:
         _watch(_manifests(manifests), out_dir, locked)
-    # One build, then the process exits: collecting cycles would only rescan the deck's
-    # objects, which are all acyclic (a tenth of a second on a large deck).
-    gc.disable()
     builds = []
     for manifest in _manifests(manifests):
         built = nd.build(manifest, out_dir, locked=locked)
@@ -409,10 +407,18 @@ def help_pages(width: int = 80) -> dict[str, str]:
 
 
 def run() -> None:
-    """The `neurodeck` command: `main`, then exit without tearing the interpreter down.
+    """The `neurodeck` command: `main` with the settings of a process that runs one command.
 
-    Every file is closed and every worker stopped by then; what is left is freeing a large
-    deck's objects one by one, which takes longer than starting Python. (Tests call `main`.)"""
+    Only here, never in a command or the library (tests call `main`, and other programs the
+    library, in processes of their own): the cyclic GC is off, and SIGTERM and SIGHUP unwind
+    the command like Ctrl-C does, so that worker processes stop and temporary files go."""
+    # One command, then the process exits: collecting cycles would only rescan the deck's
+    # objects, which are all acyclic (a tenth of a second on a large deck).
+    gc.disable()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stop)
     try:
         main(prog_name="neurodeck")
         code = 0
@@ -425,5 +431,25 @@ def run() -> None:
             try:
                 stream.flush()
             except (OSError, ValueError):  # a closed pipe (`neurodeck stats | head`) or stream
-                pass
-    os._exit(code)
+                _silence(stream)
+    sys.exit(code)
+
+
+def _silence(stream) -> None:
+    """Send what a closed pipe could not take to /dev/null, so that the flush at exit neither
+    fails nor prints (the way Python's documentation handles SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _stop(signum: int, frame: object) -> None:
+    # The first signal unwinds the command (finally blocks stop workers and remove temporary
+    # files); further ones must not interrupt that cleanup.
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise SystemExit(128 + signum)
