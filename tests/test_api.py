@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 import neurodeck as nd
+import pytest
 from conftest import REPO, import_package
 
 DECK = "decks/neurobiology-of-intimacy.yaml"
@@ -23,7 +21,7 @@ CARD = "oxytocin-declerck-replication"  # a basic card of cards/neuropeptides.ya
 
 def python(code: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run `code` in a fresh interpreter, as a script that imports neurodeck would."""
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, check=False,
                           text=True, timeout=300)
 
 
@@ -36,7 +34,7 @@ def edit_answer(root: Path, card_id: str, answer: str) -> None:
 
 
 def test_every_public_name_resolves_and_importing_loads_nothing_heavy():
-    import neurodeck.api as api
+    from neurodeck import api
 
     assert sorted(nd.__all__) == sorted(api.__all__)
     assert set(nd.__all__) <= set(dir(nd))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from fnmatch import fnmatch
 from pathlib import Path
 
 import click
+import neurodeck as nd
 import pytest
 from click.testing import CliRunner
-
-import neurodeck as nd
 from conftest import REPO
 from neurodeck.cli import HELP_WIDTH, help_pages, main
 
@@ -118,3 +119,16 @@ def test_readme_command_reference_is_the_current_help():
     assert status == 0, "README.md's command reference differs from --help: run `cog -r README.md`"
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert all(page in readme for page in PAGES.values())
+
+
+def test_help_loads_neither_the_library_nor_the_compiler():
+    """`neurodeck --help` must stay fast (under 0.1 s): it imports Click and cli.py, nothing of
+    the library behind them."""
+    code = ("import sys\nfrom neurodeck.cli import main\n"
+            "try:\n    main(['build', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('neurodeck') or m in HEAVY))")
+    heavy = ("yaml", "sqlite3", "cmarkgfm", "nh3", "genanki", "anki", "watchfiles", "zipfile", "multiprocessing")
+    done = subprocess.run([sys.executable, "-c", f"HEAVY = {heavy!r}\n{code}"], capture_output=True, text=True,
+                          check=False, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "['neurodeck', 'neurodeck.cli']"

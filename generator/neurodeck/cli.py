@@ -10,17 +10,21 @@ from __future__ import annotations
 import functools
 import gc
 import json
-import shlex
 import os
+import shlex
 import signal
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 import neurodeck as nd
+
+if TYPE_CHECKING:
+    from neurodeck.pipeline.build import BuildResult, CompiledDeck
 
 HELP_WIDTH = 80  # columns of --help at most (Click's default), also in the README
 
@@ -47,15 +51,15 @@ manifests_argument = click.argument(
     "manifests", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
-def format_option(command):
+def format_option(command: Callable[..., None]) -> Callable[..., None]:
     """--format text|json, and --json as its shortcut, merged into one `fmt` argument."""
     @functools.wraps(command)
-    def merged(*args, json_flag: bool, fmt: str, **kwargs):
-        return command(*args, fmt="json" if json_flag else fmt, **kwargs)
+    def merged(*args: Any, json_flag: bool, fmt: str, **kwargs: Any) -> None:
+        command(*args, fmt="json" if json_flag else fmt, **kwargs)
 
-    merged = click.option("--json", "json_flag", is_flag=True, help="Same as --format json.")(merged)
+    shortcut = click.option("--json", "json_flag", is_flag=True, help="Same as --format json.")(merged)
     return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                        show_default=True, help="Report format on stdout; json is for CI.")(merged)
+                        show_default=True, help="Report format on stdout; json is for CI.")(shortcut)
 
 
 def _manifests(given: tuple[Path, ...]) -> list[Path]:
@@ -363,7 +367,7 @@ def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> NoReturn:
         raise click.UsageError("--watch rebuilds on every change; it cannot be combined with --locked")
     from neurodeck.commands.watch import watch
 
-    def show(results) -> None:
+    def show(results: list[BuildResult]) -> None:
         for result in results:
             _print_problems(result.problems)
             if result.output is not None:
@@ -378,13 +382,13 @@ def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> NoReturn:
     _exit(True)
 
 
-def _deck_json(compiled) -> dict:
+def _deck_json(compiled: CompiledDeck) -> dict[str, Any]:
     summary = compiled.summary()
     return dict(summary, manifest=str(compiled.manifest_path), ok=compiled.ok,
                 problems=[p.to_json() for p in compiled.problems])
 
 
-def _print_summary(r: dict) -> None:
+def _print_summary(r: dict[str, Any]) -> None:
     changes = f"{len(r['new'])} new, {len(r['changed'])} changed, {len(r['removed'])} removed"
     click.echo(f"{r['deck']}: {r['notes']} notes, {r['cards']} cards ({changes})")
     for subtopic, count in sorted(r["subtopics"].items()):
