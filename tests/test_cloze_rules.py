@@ -49,7 +49,8 @@ BAD = [
     ('"{{c1::<b> </b>}} {{c2::y}}"', "hides nothing"),
     ('"{{c1::::only a hint}}"', "hides nothing"),
     ('"{{c1::x}} and {{c2::y"', "never closed"),
-    ('"{{c1::\\\\(x^{2}}\\\\)}}"', "closes no deletion"),
+    ('"{{c1::\\\\(x^{2}}\\\\)}}"', "ends inside maths"),
+    ('"{{c1::x}} a stray }}"', None),  # Anki shows it as text: a warning
     ('"{{c99999::x}}"', "not a deletion Anki recognises"),
     ('"{{c1::x}} <!-- {{c2::y}} -->"', None),  # fine: Anki never sees the comment
     ('"<!-- {{c1::y}} -->"', "has no deletion"),  # the old code counted it: a card with an empty front

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from neurodeck.lockfile import Lock
 from neurodeck.project import shown_path
-from neurodeck.model import SLUG_PATTERN, TAG_PATTERN, Card, Location, Problem, Text
+from neurodeck.model import SLUG_PATTERN, TAG_PATTERN, Card, Location, Problem, Text, has_errors
 from neurodeck.render import cloze
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ def check_card(card: Card) -> list[Problem]:
 def check_cloze_fields(text: str, location: Location, others: list[tuple[str, Location]]) -> list[Problem]:
     """Deletions as Anki will read them from a cloze note's stored fields: `text` is the Text
     field's HTML, `others` the other fields' HTML with where each was written."""
-    problems = [Problem(location, message, hint or None) for message, hint in cloze.problems(text)]
-    if not cloze.numbers(text) and not problems:
+    problems = [Problem(location, message, hint or None, severity) for message, hint, severity in cloze.problems(text)]
+    if not cloze.numbers(text) and not has_errors(problems):
         problems.append(Problem(location, "cloze card has no deletion",
                                 "mark what to hide as {{c1::text}} (optionally {{c1::text::hint}})"))
     for value, where in others:
@@ -54,6 +54,20 @@ def check_field_characters(html: str, location: Location) -> list[Problem]:
     return [Problem(location, f"control character U+{ord(found.group()):04X} in the text, which Anki removes",
                     "delete it (in YAML it usually comes from an escape such as \\x01 or \\r "
                     "in a double-quoted string)")]
+
+
+# Text Anki itself interprets in any field: sound and video tags (rslib/src/text.rs, AV_TAGS) and
+# LaTeX images (rslib/src/latex.rs, LATEX). Neither is supported: their files would not be checked
+# or packaged. MathJax, \\( \\) and \\[ \\], is the supported way to write maths.
+_ANKI_SYNTAX = re.compile(r"\[sound:.+?\]|(?i:\[latex\].+?\[/latex\]|\[\$\].+?\[/\$\]|\[\$\$\].+?\[/\$\$\])", re.DOTALL)
+
+
+def check_anki_syntax(html: str, location: Location) -> list[Problem]:
+    """Sound and LaTeX tags, which Anki would act on, refused with where they are."""
+    return [Problem(location, f"'{found.group()[:40]}' is Anki's own {kind} syntax, which decks do not support",
+                    "write maths as \\(...\\) or \\[...\\] (MathJax); sound is not supported")
+            for found in _ANKI_SYNTAX.finditer(html)
+            for kind in ["sound" if found.group().startswith("[sound:") else "LaTeX"]]
 
 
 def check_duplicates(notes: list["Note"]) -> list[Problem]:

@@ -19,7 +19,8 @@ from neurodeck.render.media import MediaStore
 from neurodeck.model import Card, DeckContext, Note, Problem, Text
 from neurodeck.render import cloze
 from neurodeck.render.markdown import MediaResolver, plain_text, render_field
-from neurodeck.checks.rules import check_card, check_cloze_fields, check_field_characters, check_tags
+from neurodeck.checks.rules import (check_anki_syntax, check_card, check_cloze_fields, check_field_characters,
+                                   check_tags)
 
 
 @dataclass
@@ -74,6 +75,8 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
         out = render_field(text, resolve, cloze=is_cloze)
         if not out.html.isprintable():
             out.problems.extend(check_field_characters(out.html, text.location))
+        if "[" in out.html:
+            out.problems.extend(check_anki_syntax(out.html, text.location))
         if out.problems:
             problems.extend(out.problems)
         if out.media:

@@ -124,39 +124,49 @@ def _is_empty(hidden: str) -> bool:
     return not html.unescape(_TAG.sub("", hidden)).strip()
 
 
-def problems(text: str) -> list[tuple[str, str]]:
-    """Where Anki would read a cloze field other than its author meant: (message, hint) pairs.
+def problems(text: str) -> list[tuple[str, str, str]]:
+    """Where Anki would read a cloze field other than its author meant: (message, hint, severity).
 
     `text` is the field's HTML as stored in the package."""
     parsed = parse(text)
     found: list[tuple[str, str]] = []
     for marker in parsed.unrecognised:
         found.append((f"'{marker}' is not a deletion Anki recognises",
-                      f"number deletions from 1 to {MAX_NUMBER}, as {{{{c1::text}}}}"))
+                      f"number deletions from 1 to {MAX_NUMBER}, as {{{{c1::text}}}}", "error"))
     for deletion in _walk(parsed.nodes):
         marker = deletion.marker
         if len(deletion.ordinals) > 1 or "," in marker:
             found.append((f"'{marker}' gives one deletion several numbers",
-                          "Anki before 23.10 does not read it; write a separate deletion per card"))
+                          "Anki before 23.10 does not read it; write a separate deletion per card", "error"))
         elif deletion.ordinals[0] == 0:
             found.append((f"'{marker}' is numbered 0, and Anki never shows deletion 0",
-                          "deletion numbers start at 1: {{c1::text}}"))
+                          "deletion numbers start at 1: {{c1::text}}", "error"))
         elif deletion.ordinals[0] > MAX_NUMBER:
             found.append((f"'{marker}': Anki makes at most {MAX_NUMBER} cards per note",
-                          f"number deletions from 1 to {MAX_NUMBER}, or split the text into several cards"))
+                          f"number deletions from 1 to {MAX_NUMBER}, or split the text into several cards", "error"))
         if deletion.nodes and isinstance(deletion.nodes[0], str) and deletion.nodes[0].startswith("image-occlusion:"):
-            found.append((f"'{marker}image-occlusion:' is Anki's image occlusion, which cards do not support", ""))
+            found.append((f"'{marker}image-occlusion:' is Anki's image occlusion, which cards do not support",
+                          "", "error"))
         elif _is_empty(deletion.text()):
-            found.append((f"deletion '{marker}' hides nothing", "put the text to hide between '::' and '}}'"))
+            found.append((f"deletion '{marker}' hides nothing", "put the text to hide between '::' and '}}'", "error"))
+        elif _open_maths(deletion.text()):
+            found.append((f"deletion '{marker}' ends inside maths",
+                          "a '}}' in maths ends the deletion early; write '} }' instead", "error"))
     for deletion in parsed.unclosed:
         found.append((f"deletion '{deletion.marker}' is never closed, and Anki would drop it and its text",
-                      "close it with '}}'"))
+                      "close it with '}}'", "error"))
     if parsed.stray_closings:
-        found.append(("'}}' closes no deletion",
-                      "a '}}' inside a deletion (in maths, say) ends it early; write '} }' instead"))
+        found.append(("'}}' closes no deletion; Anki shows it as text",
+                      "if it was meant to end a deletion, a '}}' before it (in maths, say) ended it early: "
+                      "write '} }' there", "warning"))
     for marker in parsed.too_deep:
-        found.append((f"deletion '{marker}' is nested deeper than Anki reads ({MAX_OPEN} levels)", ""))
+        found.append((f"deletion '{marker}' is nested deeper than Anki reads ({MAX_OPEN} levels)", "", "error"))
     return found
+
+
+def _open_maths(hidden: str) -> bool:
+    """Whether MathJax opened in a deletion's text is still open at its end."""
+    return any(hidden.rfind(opening) > hidden.rfind(closing) for opening, closing in (("\\(", "\\)"), ("\\[", "\\]")))
 
 
 def markers(text: str) -> list[str]:

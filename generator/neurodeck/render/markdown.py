@@ -11,6 +11,7 @@ import os
 import re
 import unicodedata
 from typing import Callable, NamedTuple
+from html.parser import HTMLParser
 from urllib.parse import unquote
 
 import cmarkgfm
@@ -33,6 +34,7 @@ _PLACEHOLDERS = re.compile("[\ue000-\ue00f]")
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _MATH_TOKEN = re.compile("\ue000(\\d+)\ue001")
 _CLOZE_OPEN, _CLOZE_HINT, _CLOZE_CLOSE = "\ue002", "\ue003", "\ue004"
+_REMOTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:[/\\]{2}|^\s*[/\\]{2}")  # in a value, not in markup
 _HAS_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*:|//|/|\\)")
 
 # Resolves a local image reference (as written, relative to the card file) to the name it is
@@ -68,8 +70,8 @@ def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) 
     problems: list[Problem] = []
     if not printable or _has_markup(source):
         body = _cleaner().clean(body)
-        if "<img" in body:
-            body = _IMG.sub(lambda m: _resolve_image(m, text, resolve_media, media, problems), body)
+        if '="' in body or "<img" in body:  # an attribute or an image survived the sanitiser
+            body = _rewrite_attributes(body, text, resolve_media, media, problems)
     else:
         # Without '<' or '[' CommonMark can emit only its own tags, without links, images or
         # raw HTML: the sanitiser would change nothing but serialisation details, done here.
@@ -104,8 +106,6 @@ def _has_markup(text: str) -> bool:
 def _needs_sanitiser(text: str) -> bool:
     return not _printable(text) or _has_markup(text)
 
-_IMG = re.compile(r"<img ([^>]*)>")
-_SRC = re.compile(r'src="([^"]*)"')
 
 
 def markdown_to_html(text: str) -> str:
@@ -151,24 +151,81 @@ def _cleaner():
     return _CLEANER
 
 
-def _resolve_image(match: re.Match, text: Text, resolve_media: MediaResolver, media: list[str],
-                   problems: list[Problem]) -> str:
-    attributes = match.group(1)
-    src = _SRC.search(attributes)
-    if src is None:
-        return ""
-    value = html.unescape(src.group(1))
+class _StartTags(HTMLParser):
+    """The start tags of sanitised HTML that carry attributes, and images: where each is, its
+    parsed attributes."""
+
+    def __init__(self, body: str):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[int, int, str, list[tuple[str, str | None]]]] = []
+        self._line_starts = [0]
+        for line in body.splitlines(keepends=True)[:-1]:
+            self._line_starts.append(self._line_starts[-1] + len(line))
+        self.feed(body)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        if attrs or tag == "img":
+            line, column = self.getpos()
+            start = self._line_starts[line - 1] + column
+            self.found.append((start, start + len(self.get_starttag_text() or ""), tag, attrs))
+
+    handle_startendtag = handle_starttag
+
+
+def _rewrite_attributes(body: str, text: Text, resolve_media: MediaResolver, media: list[str],
+                        problems: list[Problem]) -> str:
+    """Every attribute the sanitiser kept, checked on its parsed value: an image's `src` becomes
+    the name its file is stored under (or the image goes, with a problem), a remote link is a
+    problem. Tags are written again with `src` first and `<`, `>` escaped, because Anki finds
+    media references with a regular expression (rslib/src/text.rs, HTML_MEDIA_TAGS) that takes
+    the first `src=` it meets, in any attribute."""
+    out: list[str] = []
+    pos = 0
+    for start, end, tag, attrs in _StartTags(body).found:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "img":
+            resolved = _resolve_image(values.get("src"), text, resolve_media, problems)
+            if resolved is not None:
+                media.append(resolved)
+            attrs = [] if resolved is None else [("src", resolved)] + [(n, v) for n, v in attrs if n != "src"]
+        elif tag == "a" and _HAS_SCHEME.match(values.get("href", "")) and \
+                not values["href"].strip().lower().startswith("mailto:"):
+            problems.append(Problem(text.location, f"link to '{values['href']}': cards carry no remote addresses",
+                                    "cite the source as text (in 'source'); mailto: links are allowed"))
+        for name, value in attrs:
+            if name not in ("src", "href") and value and _REMOTE.search(value):
+                problems.append(Problem(text.location, f"remote address in the {name} of <{tag}>: '{value}'",
+                                        "cards carry no remote addresses; cite sources as text in 'source'"))
+        out.append(body[pos:start])
+        if attrs or tag != "img":
+            out.append(f"<{tag}" + "".join(f' {n}="{_escape_attribute(v or "")}"' for n, v in attrs) + ">")
+        pos = end
+    out.append(body[pos:])
+    return "".join(out)
+
+
+def _escape_attribute(value: str) -> str:
+    # As the sanitiser's serialiser escapes, plus '<' and '>' so that no tag appears inside a value.
+    return (value.replace("&", "&amp;").replace("\u00a0", "&nbsp;").replace('"', "&quot;")
+            .replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _resolve_image(value: str | None, text: Text, resolve_media: MediaResolver,
+                   problems: list[Problem]) -> str | None:
+    """The stored name of the image `value` refers to, or None (with a problem if it is not a file)."""
+    if not value:
+        return None
     if _HAS_SCHEME.match(value):
         problems.append(Problem(text.location, f"image '{value}' is not a file in the project",
                                 "remote images and absolute paths are not allowed; "
                                 "put the image beside the cards and use a relative path"))
-        return ""
+        return None
     resolved = resolve_media(unquote(value), text.location)
     if isinstance(resolved, Problem):
         problems.append(resolved)
-        return ""
-    media.append(resolved)
-    return "<img " + attributes.replace(src.group(0), f'src="{html.escape(resolved)}"') + ">"
+        return None
+    return resolved
 
 
 # What Anki reads as deletion markers (render/cloze.py), and "::" inside a deletion (its hint).
