@@ -152,6 +152,9 @@ def test_readme_library_example_runs(bundled):
     """The README's library example, run as written in a copy of the repository."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Using neurodeck as a library"):]
+    section = section[:section.index("\n## ", 1)]
+    unnamed = [name for name in nd.__all__ if not re.search(rf"\b{name}\b", section)]
+    assert unnamed == [], "the README's library section names every public name"
     code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert code, "no python block in the README's library section"
     done = python(code.group(1), bundled)
