@@ -80,23 +80,25 @@ class Build:
         return Path(self.report["output"]) if self.report["output"] else None
 
 
-def build(manifest: PathLike, out_dir: PathLike = "dist", *, locked: bool = False) -> Build:
+def build(manifest: PathLike, out_dir: PathLike = "dist", *, locked: bool = False,
+          previous: str | None = None) -> Build:
     """Build a deck's .apkg into `out_dir` and update its lock, unless it is up to date.
 
     A deck is up to date when nothing it depends on (neurodeck's code, the manifest, the lock,
     the card files and images) changed since its last build and the package is still the one
     written then; it is then left untouched. With `locked`, a missing or outdated lock is a
     problem and nothing is written. A failed build leaves the previous package and lock intact.
+    `previous` (the newest release's .apkg or git tag) lends the lock its newer `mod`s.
     """
     from neurodeck.pipeline.stamps import up_to_date  # light: answers without the compiler
 
     manifest, out_dir = Path(manifest), Path(out_dir)
-    report = up_to_date(manifest, out_dir)
+    report = None if previous else up_to_date(manifest, out_dir)
     if report is not None:
         return Build(manifest, report, up_to_date=True)
     from neurodeck.pipeline.build import build as build_deck
 
-    result = build_deck(manifest, out_dir, locked=locked)
+    result = build_deck(manifest, out_dir, locked=locked, previous=previous)
     return Build(manifest, result.report(), result.problems)
 
 
@@ -137,12 +139,14 @@ def format_diff(diffs: list[DeckDiff], fmt: DiffFormat = "text") -> str:
     return {"text": format_text, "markdown": format_markdown, "json": format_json}[fmt](diffs)
 
 
-def check_upgrade(old: PathLike, new: PathLike) -> tuple[UpgradeReport | None, list[Problem]]:
+def check_upgrade(old: PathLike, new: PathLike,
+                  anki_python: PathLike | None = None) -> tuple[UpgradeReport | None, list[Problem]]:
     """Simulate a student's upgrade from package `old` to `new` in the official Anki engine
-    (`pip install 'neurodeck[verify]'`); None if either package cannot be used."""
+    (`pip install 'neurodeck[verify]'`), or in the one of the interpreter `anki_python`;
+    None if either package cannot be used."""
     from neurodeck.commands.upgrade import check_upgrade as simulate
 
-    return simulate(Path(old), Path(new))
+    return simulate(Path(old), Path(new), str(anki_python) if anki_python is not None else None)
 
 
 def verify(packages: list[PathLike]) -> list[Problem]:

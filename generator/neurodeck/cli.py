@@ -126,17 +126,23 @@ def validate(manifests: tuple[Path, ...], fmt: str) -> None:
               show_default=True, help="Folder the packages are written to.")
 @click.option("--locked", is_flag=True, help="Fail, writing nothing, if a lock file is missing or would change.")
 @click.option("--watch", "watching", is_flag=True, help="Rebuild whenever a card file, manifest or image changes.")
+@click.option("--previous", metavar="PACKAGE|REVISION",
+              help="The newest release (its .apkg, or its git tag): notes it shipped with newer mod times "
+                   "than the lock get newer ones still, recorded in the lock, so Anki applies them.")
 @format_option
-def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bool, fmt: str) -> None:
+def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bool, previous: str | None,
+          fmt: str) -> None:
     """Validate, then build each manifest's deck into an .apkg and update its lock.
 
     A deck whose inputs did not change since its last build is left untouched.
     """
     if watching:
         _watch(_manifests(manifests), out_dir, locked)
+    if previous is not None and len(_manifests(manifests)) != 1:
+        raise click.UsageError("--previous is one deck's release: name that deck's manifest")
     builds = []
     for manifest in _manifests(manifests):
-        built = nd.build(manifest, out_dir, locked=locked)
+        built = nd.build(manifest, out_dir, locked=locked, previous=previous)
         _print_problems(built.problems)
         builds.append(built)
     ok = all(b.ok for b in builds)
@@ -317,23 +323,28 @@ def schema(kind: str) -> None:
 ))
 @click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--anki-python", metavar="PATH",
+              help="Run the simulation in this Python interpreter's Anki engine (an older Anki, say), "
+                   "instead of the one installed with neurodeck.")
 @format_option
-def check_upgrade(old: Path, new: Path, fmt: str) -> None:
+def check_upgrade(old: Path, new: Path, anki_python: str | None, fmt: str) -> None:
     """Simulate a student's upgrade from OLD.apkg to NEW.apkg in the real Anki engine.
 
-    Exit 1 on a conflicting note, a cloned note type, lost review history, or a note of OLD
-    that vanished from NEW without being retired. Needs `pip install 'neurodeck[verify]'`.
+    Exit 1 on a conflicting note, a note whose new content Anki did not apply, a cloned note
+    type, lost review history, or a note of OLD that vanished from NEW without being retired.
+    Needs `pip install 'neurodeck[verify]'`, or --anki-python.
     """
-    report, problems = nd.check_upgrade(old, new)
+    report, problems = nd.check_upgrade(old, new, anki_python)
     _print_problems(problems)
     if report is None:
         _exit(False)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
     else:
-        click.echo(f"Upgrade {old} -> {new}: {'ok' if report.ok else 'FAILED'}")
+        click.echo(f"Upgrade {old} -> {new}: {'ok' if report.ok else 'FAILED'} (Anki {report.engine})")
         for label, names in (("new", report.new), ("updated", report.updated), ("unchanged", report.unchanged),
-                             ("conflicting", report.conflicting), ("vanished without retiring", report.vanished),
+                             ("conflicting", report.conflicting), ("new content not applied", report.not_applied),
+                             ("vanished without retiring", report.vanished),
                              ("retired", report.retired), ("cloned note types", report.cloned_notetypes),
                              ("cards that lost review history", report.cards_without_history)):
             shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")

@@ -225,3 +225,42 @@ def next_lock(old: Lock | None, namespace: str, entries: dict[str, Entry],
     lock.removed = sorted(gone - set(entries))
     lock.release = release or old.release
     return lock
+
+
+# ---- never backwards: what newer releases than the lock shipped ------------------------------
+
+class Shipped(NamedTuple):
+    """One note as a release shipped it: its `mod`, and its content as far as the source shows
+    it (a lock records the content hash; a package the note type, fields and tags)."""
+
+    mod: int
+    where: str  # the release, as the user would name it: a package path or a git revision
+    hash: str | None = None
+    content: tuple | None = None  # (kind, fields, sorted tags)
+
+    def same(self, digest: str, content: tuple) -> bool:
+        return digest == self.hash if self.hash is not None else content == self.content
+
+
+def note_content(kind: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> tuple:
+    """What a package shows of a note, in the form `Shipped.same` compares."""
+    return kind, tuple(fields), tuple(sorted(tags))
+
+
+def going_back(entry: Entry, content: tuple, shipped: list[Shipped]) -> Shipped | None:
+    """The release that students may have with this note at a `mod` at least as new as `entry`'s
+    but with other content: Anki would skip this build's note for them. None if there is none."""
+    for release in shipped:
+        if release.mod >= entry.mod and not release.same(entry.hash, content):
+            return release
+    return None
+
+
+def past(entry: Entry, content: tuple, shipped: list[Shipped], now: int) -> Entry:
+    """`entry` with a `mod` past every release that shipped this note: strictly newer than a
+    release with other content (so Anki applies this build's), equal to the newest release with
+    the same content (students who have it need nothing, and the lock catches up with it)."""
+    if going_back(entry, content, shipped) is not None:
+        return entry._replace(mod=max(now, entry.mod + 1, *(r.mod + 1 for r in shipped)))
+    newest = max((r.mod for r in shipped), default=entry.mod)
+    return entry._replace(mod=newest) if newest > entry.mod else entry

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from neurodeck.pipeline import stamps
 
-from neurodeck import lockfile
+from neurodeck import lockfile, releases
 
 from neurodeck.apkg import files
 from neurodeck.apkg.collection import Collection, PackDeck, write_package
@@ -87,15 +87,20 @@ def _no_cyclic_gc():
 
 
 def compile_deck(manifest_path: Path, now: int | None = None, release: dict[str, str] | None = None,
-                 sink: PackageSink | None = None) -> CompiledDeck:
+                 sink: PackageSink | None = None, previous: str | None = None,
+                 out_dir: Path | None = None) -> CompiledDeck:
     """Load, validate and render one manifest's deck, and compute its next lock. Writes nothing
-    in the project (only the cache, in the user's cache folder); a `sink` receives the notes with their `mod`s, file by file, as they are ready."""
+    in the project (only the cache, in the user's cache folder); a `sink` receives the notes with their
+    `mod`s, file by file, as they are ready.
+
+    `previous` (a package or git revision) is a release whose newer `mod`s the lock takes;
+    with `out_dir`, the package there and the committed locks are checked for newer `mod`s."""
     with _no_cyclic_gc():
-        return _compile(manifest_path, now, release, sink)
+        return _compile(manifest_path, now, release, sink, previous, out_dir)
 
 
 def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | None,
-             sink: PackageSink | None) -> CompiledDeck:
+             sink: PackageSink | None, previous: str | None = None, out_dir: Path | None = None) -> CompiledDeck:
     result = CompiledDeck(manifest_path)
     with files.shared(manifest_path):  # a release writes the manifest and the lock: see both or neither
         manifest, problems = load_manifest(manifest_path)
@@ -115,6 +120,11 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
                                            "unset it, or set it to a time such as `git log -1 --format=%ct`"))
             return result
     recorded = result.old_lock.notes if result.old_lock else {}
+    shipped = None
+    if previous is not None:
+        shipped, problems = releases.load_previous(previous, manifest.lock_path, manifest.namespace)
+        result.problems += problems
+    watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace) if out_dir else None
     if sink is not None and result.ok and not lock_problems:
         sink.start(manifest)
 
@@ -125,6 +135,9 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
         result.problems += processed.problems
         result.notes += processed.notes
         decided = [lockfile.next_entry(recorded.get(n.id), n.hash, n.type, now) for n in processed.notes]
+        if shipped is not None:
+            decided = [lockfile.past(e, lockfile.note_content(n.type, n.fields, n.tags), shipped.of(n), now)
+                       for e, n in zip(decided, processed.notes)]
         entries.update(zip([n.id for n in processed.notes], decided))
         if sink is not None:
             sink.add(processed.notes, [entry.mod for entry in decided])
@@ -142,6 +155,8 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     if not result.ok:
         return result
     result.problems += check_gone(result.notes, result.old_lock, lock_shown)
+    if watch is not None:
+        result.problems += watch.problems(result.notes, entries, lock_shown)
     types = note_types(manifest.namespace)
     used = {n.type for n in result.notes}
     result.problems += _check_schemas(result, types)
@@ -285,7 +300,7 @@ class PackageSink:
 
 
 def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | None = None,
-          release: dict[str, str] | None = None) -> BuildResult:
+          release: dict[str, str] | None = None, previous: str | None = None) -> BuildResult:
     """Compile one manifest and write its package and lock.
 
     With `locked`, a missing or outdated lock is a problem and nothing is written. Concurrent
@@ -295,7 +310,7 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
     with files.exclusive(manifest_path), _no_cyclic_gc():
         sink, written = PackageSink(out_dir), False
         try:
-            result = BuildResult(compile_deck(manifest_path, now, release, sink))
+            result = BuildResult(compile_deck(manifest_path, now, release, sink, previous, out_dir))
             if result.ok:
                 _write(result, out_dir, locked, sink)
             written = result.output is not None

@@ -1,0 +1,191 @@
+"""Releases newer than the lock, as far as a build can see them, so that no note's `mod` goes back.
+
+A lock rolled back with the cards (`git checkout v1 -- cards decks`), or deleted and rebuilt
+with an older SOURCE_DATE_EPOCH, gives notes older `mod`s than a release students already have,
+and Anki then skips them. A build sees three kinds of release: the package it is about to
+replace, a package or git revision given with `--previous`, and the lock as committed at HEAD
+and at every tag. The first and last only stop a build (its output stays a function of the
+sources and the lock); `--previous` also takes the newer `mod`s into the lock.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from neurodeck import lockfile
+from neurodeck.lockfile import Entry, Shipped
+from neurodeck.model import Location, Note, Problem
+
+
+@dataclass
+class Releases:
+    """Every note some release shipped: by card id (from locks) and by GUID (from packages)."""
+
+    by_id: dict[str, list[Shipped]] = field(default_factory=dict)
+    by_guid: dict[str, list[Shipped]] = field(default_factory=dict)
+
+    def of(self, note: Note) -> list[Shipped]:
+        return self.by_id.get(note.id, []) + self.by_guid.get(note.guid, [])
+
+    def merge(self, other: "Releases") -> None:
+        for mine, theirs in ((self.by_id, other.by_id), (self.by_guid, other.by_guid)):
+            for key, shipped in theirs.items():
+                mine.setdefault(key, []).extend(shipped)
+
+
+def from_package(path: Path, label: str, namespace: str) -> tuple[Releases | None, list[Problem]]:
+    """The notes of a built package, keyed by GUID (read with the hardened reader)."""
+    from neurodeck.apkg.notetypes import note_types
+    from neurodeck.apkg.reader import open_collection, PackageError
+
+    kinds = {nt.id: kind for kind, nt in note_types(namespace).items()}
+    releases = Releases()
+    try:
+        with open_collection(path) as db:
+            for note in db.notes():
+                content = lockfile.note_content(kinds.get(note.notetype, str(note.notetype)), note.fields, note.tags)
+                releases.by_guid.setdefault(note.guid, []).append(Shipped(note.mod, label, content=content))
+    except PackageError as exc:
+        return None, [Problem(Location(label), str(exc), exc.hint)]
+    return releases, []
+
+
+def from_locks(texts: dict[str, bytes]) -> Releases:
+    """The notes of lock files (revision -> bytes), keyed by card id. Unreadable ones are skipped:
+    a lock that never parsed was never a release."""
+    releases = Releases()
+    for where, data in texts.items():
+        try:
+            notes = json.loads(data)["notes"]
+            for card_id, entry in notes.items():
+                mod = entry["mod"]
+                if isinstance(mod, int) and not isinstance(mod, bool):
+                    releases.by_id.setdefault(str(card_id), []).append(Shipped(mod, where, hash=str(entry["hash"])))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            continue
+    return releases
+
+
+def committed_locks(lock_path: Path, revisions: list[str] | None = None) -> dict[str, bytes]:
+    """The lock as committed at `revisions` (default: HEAD and every tag), each distinct version
+    once and none equal to the lock on disk. Empty outside a git repository."""
+    folder = lock_path.parent if lock_path.parent.is_dir() else Path.cwd()
+    try:
+        top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
+        relative = lock_path.resolve().relative_to(top.resolve()).as_posix()
+        if revisions is None:
+            # Tags first: a version held by a tag and HEAD is named by its tag.
+            revisions = _git(top, "for-each-ref", "--format=%(refname)", "refs/tags").decode().split() + ["HEAD"]
+        checked = _git(top, "cat-file", "--batch-check", stdin="".join(f"{r}:{relative}\n" for r in revisions))
+    except (OSError, ValueError, _GitError):
+        return {}
+    try:
+        on_disk = lock_path.read_bytes()
+        skip = hashlib.sha1(b"blob %d\0" % len(on_disk) + on_disk).hexdigest()
+    except OSError:
+        skip = None
+    wanted: dict[str, str] = {}  # blob id -> the first revision holding it
+    for revision, line in zip(revisions, checked.decode(errors="replace").splitlines()):
+        parts = line.split()
+        if len(parts) == 3 and parts[1] == "blob" and parts[0] != skip:
+            wanted.setdefault(parts[0], revision.removeprefix("refs/tags/"))
+    if not wanted:
+        return {}
+    try:
+        out = _git(top, "cat-file", "--batch", stdin="".join(f"{oid}\n" for oid in wanted))
+    except _GitError:
+        return {}
+    texts, pos = {}, 0
+    while pos < len(out):  # "<oid> blob <size>\n<content>\n", once per blob
+        end = out.index(b"\n", pos)
+        oid, _, size = out[pos:end].decode().split()
+        texts[wanted[oid]] = out[end + 1:end + 1 + int(size)]
+        pos = end + 2 + int(size)
+    return texts
+
+
+class _GitError(Exception):
+    pass
+
+
+def _git(cwd: Path, *args: str, stdin: str | None = None) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, input=stdin.encode() if stdin is not None else None,
+                              capture_output=True, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise _GitError(str(exc)) from exc
+    if done.returncode != 0:
+        raise _GitError(done.stderr.decode(errors="replace").strip())
+    return done.stdout
+
+
+def load_previous(spec: str, lock_path: Path, namespace: str) -> tuple[Releases | None, list[Problem]]:
+    """`--previous SPEC`: a built package, or a git revision whose committed lock is read."""
+    path = Path(spec)
+    if path.is_file():
+        return from_package(path, spec, namespace)
+    where = Location(spec)
+    if path.exists():
+        return None, [Problem(where, "--previous must be a package (.apkg) or a git revision")]
+    if spec.startswith("-") or not spec.strip() or "\n" in spec:
+        return None, [Problem(where, f"'{spec}' is neither a package nor a git revision")]
+    texts = committed_locks(lock_path, [spec])
+    if not texts:
+        return None, [Problem(where, f"no package '{spec}', and no lock committed at a git revision '{spec}'",
+                              "give the package of the newest release, or its git tag")]
+    return from_locks(texts), []
+
+
+class Watch:
+    """Reads, in a thread while the deck compiles, the releases a build can see by itself: the
+    package it would replace and the committed locks. Reading them never stops a build; only
+    what they show does (see `problems`)."""
+
+    def __init__(self, output: Path, lock_path: Path, namespace: str):
+        self.releases = Releases()
+        self._thread = threading.Thread(target=self._load, args=(output, lock_path, namespace), daemon=True)
+        self._thread.start()
+
+    def _load(self, output: Path, lock_path: Path, namespace: str) -> None:
+        found = Releases()
+        if output.is_file():
+            from neurodeck.source.load import shown_path
+
+            package, _ = from_package(output, shown_path(output), namespace)
+            if package is not None:
+                found.merge(package)
+        found.merge(from_locks(committed_locks(lock_path)))
+        self.releases = found
+
+    def problems(self, notes: list[Note], entries: dict[str, Entry], lock_shown: str) -> list[Problem]:
+        self._thread.join()
+        return going_back(notes, entries, self.releases, lock_shown)
+
+
+def going_back(notes: list[Note], entries: dict[str, Entry], releases: Releases, lock_shown: str) -> list[Problem]:
+    """One problem per release that students may have with newer `mod`s than this build gives
+    notes whose content differs: Anki would keep the release's content for them."""
+    if not releases.by_id and not releases.by_guid:
+        return []
+    behind: dict[str, list[str]] = {}
+    for note in notes:
+        shipped = releases.of(note)
+        if shipped:
+            release = lockfile.going_back(entries[note.id], lockfile.note_content(note.type, note.fields, note.tags),
+                                          shipped)
+            if release is not None:
+                behind.setdefault(release.where, []).append(note.id)
+    problems = []
+    for where, ids in sorted(behind.items()):
+        shown = ", ".join(sorted(ids)[:5]) + (", ..." if len(ids) > 5 else "")
+        problems.append(Problem(
+            Location(lock_shown),
+            f"{len(ids)} note{'s' if len(ids) != 1 else ''} would get older `mod` times than release {where} "
+            f"gave them, with other content ({shown}): Anki would skip them for students who have that release "
+            "(was the lock rolled back, or rebuilt with an older SOURCE_DATE_EPOCH?)",
+            f"run `neurodeck build --previous {where}` to record newer mod times in the lock, then commit it"))
+    return problems
