@@ -13,6 +13,7 @@ import hashlib
 import json
 import subprocess
 import threading
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,19 +40,24 @@ class Releases:
 
 def from_package(path: Path, label: str, namespace: str) -> tuple[Releases | None, list[Problem]]:
     """The notes of a built package, keyed by GUID (read with the hardened reader)."""
-    from neurodeck.apkg.notetypes import note_types
     from neurodeck.apkg.reader import open_collection, PackageError
+
+    try:
+        with open_collection(path) as db:
+            return _shipped(db.notes(), label, namespace), []
+    except PackageError as exc:
+        return None, [Problem(Location(label), str(exc), exc.hint)]
+
+
+def _shipped(notes, label: str, namespace: str) -> Releases:
+    from neurodeck.apkg.notetypes import note_types
 
     kinds = {nt.id: kind for kind, nt in note_types(namespace).items()}
     releases = Releases()
-    try:
-        with open_collection(path) as db:
-            for note in db.notes():
-                content = lockfile.note_content(kinds.get(note.notetype, str(note.notetype)), note.fields, note.tags)
-                releases.by_guid.setdefault(note.guid, []).append(Shipped(note.mod, label, content=content))
-    except PackageError as exc:
-        return None, [Problem(Location(label), str(exc), exc.hint)]
-    return releases, []
+    for note in notes:
+        content = lockfile.note_content(kinds.get(note.notetype, str(note.notetype)), note.fields, note.tags)
+        releases.by_guid.setdefault(note.guid, []).append(Shipped(note.mod, label, content=content))
+    return releases
 
 
 def from_locks(texts: dict[str, bytes]) -> Releases:
@@ -143,27 +149,55 @@ def load_previous(spec: str, lock_path: Path, namespace: str) -> tuple[Releases 
 class Watch:
     """Reads, in a thread while the deck compiles, the releases a build can see by itself: the
     package it would replace and the committed locks. Reading them never stops a build; only
-    what they show does (see `problems`)."""
+    what they show does (see `problems`).
+
+    Of the package, only each note's `mod` is read at first. A note it shipped with the lock's
+    own `mod` was built from the lock's entry (and that build was checked against what it could
+    see then), so only notes newer than the lock, or missing from it, are read whole: on a large
+    deck, a fraction of a second instead of several."""
 
     def __init__(self, output: Path, lock_path: Path, namespace: str):
         self.releases = Releases()
-        self._thread = threading.Thread(target=self._load, args=(output, lock_path, namespace), daemon=True)
+        self._output, self._namespace = output, namespace
+        self._package = ExitStack()
+        self._db = None
+        self._mods: dict[str, int] = {}
+        self._thread = threading.Thread(target=self._load, args=(lock_path,), daemon=True)
         self._thread.start()
 
-    def _load(self, output: Path, lock_path: Path, namespace: str) -> None:
-        found = Releases()
-        if output.is_file():
-            from neurodeck.source.load import shown_path
+    def _load(self, lock_path: Path) -> None:
+        from neurodeck.apkg.reader import PackageError, open_collection
 
-            package, _ = from_package(output, shown_path(output), namespace)
-            if package is not None:
-                found.merge(package)
-        found.merge(from_locks(committed_locks(lock_path)))
-        self.releases = found
+        if self._output.is_file():
+            try:
+                self._db = self._package.enter_context(open_collection(self._output))
+                self._mods = dict(self._db.note_mods())
+            except PackageError:  # a damaged package is replaced, not a release
+                self._db = None
+        self.releases = from_locks(committed_locks(lock_path))
 
-    def problems(self, notes: list[Note], entries: dict[str, Entry], lock_shown: str) -> list[Problem]:
+    def problems(self, notes: list[Note], entries: dict[str, Entry], old: lockfile.Lock | None,
+                 lock_shown: str) -> list[Problem]:
+        from neurodeck.apkg.reader import PackageError
+        from neurodeck.source.load import shown_path
+
         self._thread.join()
+        try:
+            if self._db is not None:
+                recorded = old.notes if old else {}
+                newer = [n.guid for n in notes if self._mods.get(n.guid, -1) > getattr(recorded.get(n.id), "mod", -1)]
+                if newer:
+                    self.releases.merge(_shipped(self._db.notes(newer), shown_path(self._output), self._namespace))
+        except PackageError:
+            pass
+        finally:
+            self.close()
         return going_back(notes, entries, self.releases, lock_shown)
+
+    def close(self) -> None:
+        """Remove the package's extracted collection (when the build stops early, too)."""
+        self._thread.join()
+        self._package.close()
 
 
 def going_back(notes: list[Note], entries: dict[str, Entry], releases: Releases, lock_shown: str) -> list[Problem]:

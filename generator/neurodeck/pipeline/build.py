@@ -153,10 +153,12 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.problems += check_lock_namespace(result.old_lock, manifest.namespace, manifest.lock_path)
     result.problems += check_against_lock(result.notes, result.old_lock, lock_shown)
     if not result.ok:
+        if watch is not None:
+            watch.close()
         return result
     result.problems += check_gone(result.notes, result.old_lock, lock_shown)
     if watch is not None:
-        result.problems += watch.problems(result.notes, entries, lock_shown)
+        result.problems += watch.problems(result.notes, entries, result.old_lock, lock_shown)
     types = note_types(manifest.namespace)
     used = {n.type for n in result.notes}
     result.problems += _check_schemas(result, types)
