@@ -126,7 +126,7 @@ def validate(manifests: tuple[Path, ...], fmt: str) -> None:
               show_default=True, help="Folder the packages are written to.")
 @click.option("--locked", is_flag=True, help="Fail, writing nothing, if a lock file is missing or would change.")
 @click.option("--watch", "watching", is_flag=True, help="Rebuild whenever a card file, manifest or image changes.")
-@click.option("--previous", metavar="PACKAGE|REVISION",
+@click.option("--previous", metavar="RELEASE",
               help="The newest release (its .apkg, or its git tag): notes it shipped with newer mod times "
                    "than the lock get newer ones still, recorded in the lock, so Anki applies them.")
 @format_option

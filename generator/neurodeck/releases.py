@@ -179,7 +179,7 @@ class Watch:
     def problems(self, notes: list[Note], entries: dict[str, Entry], old: lockfile.Lock | None,
                  lock_shown: str) -> list[Problem]:
         from neurodeck.apkg.reader import PackageError
-        from neurodeck.source.load import shown_path
+        from neurodeck.project import shown_path
 
         self._thread.join()
         try:
