@@ -145,7 +145,9 @@ def test_lint_command_exit_codes(bundled):
     assert result.exit_code == 0, result.output
     assert "decks/neurobiology-of-intimacy.yaml: 0 errors, 0 warnings: ok" in result.stdout
     manifest = Path("decks/neurobiology-of-intimacy.yaml")
-    manifest.write_text(manifest.read_text() + "lint:\n  ND102: {limit: 10}\n")
+    text = manifest.read_text()  # the bundled manifest already has a lint: mapping; add to it
+    assert "\nlint: {" in text
+    manifest.write_text(text.replace("\nlint: {", "\nlint: {ND102: {limit: 10}, "))
     strict = run("lint", "--json")
     assert strict.exit_code == 1
     report = json.loads(strict.stdout)

@@ -6,8 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
-from neurodeck.checks.lint import RULES, Setting, _duplicates, _similar_pairs, lint_cards, lint_deck, read_settings
+from neurodeck.checks.lint import (RULES, Setting, _duplicates, _similar_pairs, lint_cards, lint_deck, read_settings,
+                                   read_synonyms, similar_vectors)
 from neurodeck.project import card_files
 from neurodeck.source.cards import load_card_file
 from neurodeck.source.manifest import load_manifest
@@ -268,6 +270,8 @@ def test_defaults():
         "ND105": ("duplicate-question", "error", None), "ND106": ("similar-question", "warning", 0.85),
         "ND107": ("too-many-clozes", "warning", 5), "ND108": ("missing-source", "warning", None),
         "ND109": ("undefined-abbreviation", "warning", None), "ND110": ("long-extra", "warning", 80),
+        "ND111": ("type-in-synonym", "warning", None), "ND112": ("long-type-in-answer", "warning", 3),
+        "ND113": ("near-duplicate-fact", "off", 0.4),
     }
 
 
@@ -395,3 +399,251 @@ def test_the_bundled_deck_fails_when_its_glossary_is_removed(bundled):
     assert problems and {p.message.split()[0] for p in problems} == {"ND109"}
     assert not has_errors(problems)
     assert lint_cards([], {c: Setting(r.severity, r.default) for c, r in RULES.items()}) == []
+
+
+# ---- ND111, ND112: type-in answers ----------------------------------------------------------
+
+def _bundled_synonyms() -> str:
+    """The bundled manifest's `synonyms:` table, as YAML to append to a test manifest."""
+    from conftest import REPO
+
+    text = (REPO / "decks" / "neurobiology-of-intimacy.yaml").read_text(encoding="utf-8")
+    return text[text.index("\nsynonyms:") + 1:]
+
+
+# The type-in answers the issue 17 review found marking correct answers wrong.
+REVIEWED_TYPE_INS = ["Acetaminophen", "Antidiuretic hormone", "Posterior pituitary", "Medial orbitofrontal cortex",
+                     "Right anterior insula", "Motor-evoked potentials", "Audiovisual mirror neurons",
+                     "Associative sequence learning", "Rhesus macaque", "Mu rhythm"]
+
+
+def _type_in_cards(answers: list[str], kind: str = "type-in") -> str:
+    return "".join(card(f"t{i}", type=kind, question=f'"Which term is number {i}?"', answer=f'"{a}"', source="S")
+                   for i, a in enumerate(answers))
+
+
+def test_the_bundled_synonyms_flag_the_ten_type_in_answers_the_review_found(lint):
+    problems = lint(_type_in_cards(REVIEWED_TYPE_INS), _bundled_synonyms())
+    assert [p[1] for p in problems] == ["warning"] * 10
+    assert [p[2].split("'")[1] for p in problems] == REVIEWED_TYPE_INS
+    assert all(p[2].startswith("ND111 type-in answer '") for p in problems)
+    assert problems[0] == ("cards/c.yaml:6:13", "warning",
+                           "ND111 type-in answer 'Acetaminophen' has other accepted forms: paracetamol, APAP")
+    # Without the table, or on basic cards, nothing fires: the table is what knows the other forms.
+    assert lint(_type_in_cards(REVIEWED_TYPE_INS)) == []
+    assert lint(_type_in_cards(REVIEWED_TYPE_INS, "basic"), _bundled_synonyms()) == []
+
+
+def test_a_synonym_listed_as_the_other_form_is_flagged_too(lint):
+    problems = lint(_type_in_cards(["Paracetamol", "Neurohypophysis", "Microtus ochrogaster"]), _bundled_synonyms())
+    assert [p[2] for p in problems] == [
+        "ND111 type-in answer 'Paracetamol' has other accepted forms: Acetaminophen, APAP",
+        "ND111 type-in answer 'Neurohypophysis' has other accepted forms: Posterior pituitary, "
+        "posterior lobe of the pituitary, pars nervosa"]
+
+
+def _spelling_variants(form: str) -> st.SearchStrategy[str]:
+    """Spellings Anki would tell apart but a student means the same by: case, hyphens, articles, plural."""
+    @st.composite
+    def variant(draw):
+        words = form.replace("-", " ").split()
+        words = [w.upper() if draw(st.booleans()) else w.lower() for w in words]
+        if draw(st.booleans()) and not words[-1].lower().endswith("s") and len(words[-1]) > 3:
+            words[-1] += "s"
+        joiner = draw(st.sampled_from([" ", "-", " - "]))
+        article = draw(st.sampled_from(["", "The ", "a "]))
+        return article + joiner.join(words) + draw(st.sampled_from(["", ".", "?"]))
+    return variant()
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_every_spelling_of_a_listed_form_is_flagged(data):
+    from conftest import REPO
+
+    manifest, _ = load_manifest(REPO / "decks" / "neurobiology-of-intimacy.yaml")
+    table, problems = read_synonyms(manifest)
+    assert problems == [] and table
+    entries = sorted({answer: forms for answer, forms in table.values()}.items())
+    answer, forms = data.draw(st.sampled_from(entries))
+    typed = data.draw(_spelling_variants(data.draw(st.sampled_from(forms))))
+    loc = Location("x.yaml", 1, 1)
+    one = Card(id=Text("t", loc), type="type-in", location=loc, subtopic="T", file_path=Path("x.yaml"),
+               question=Text("Which?", loc), answer=Text(typed, loc), source=Text("S", loc))
+    defaults = {c: Setting(r.severity, r.default) for c, r in RULES.items()}
+    found = [p.message for p in lint_cards([one], defaults, synonyms=table) if p.message.startswith("ND111")]
+    assert len(found) == 1, (typed, answer)
+
+
+def test_a_type_in_answer_of_more_than_three_words(lint):
+    four = _type_in_cards(["lamina one spinothalamic pathway"])
+    assert lint(four) == [("cards/c.yaml:6:13", "warning", "ND112 type-in answer has 4 words; the limit is 3")]
+    assert lint(_type_in_cards(["lamina one pathway"])) == []
+    assert lint(four, "lint: {ND112: {limit: 4}}\n") == []
+    assert lint(_type_in_cards(["lamina one spinothalamic pathway"], "basic")) == []
+
+
+def test_a_bad_synonyms_table_is_an_error_at_its_place(lint):
+    table = """\
+    synonyms:
+      Mu rhythm: mu wave
+      Trust game: [investment game, [nested]]
+      Cyberball: []
+    """
+    problems = lint(_type_in_cards(["Trust game"]), table, full=True)
+    assert [(str(p.location), p.severity, p.message) for p in problems] == [
+        ("cards/c.yaml:6:13", "warning", "ND111 type-in answer 'Trust game' has other accepted forms: investment game"),
+        ("decks/deck.yaml:5:14", "error", "ND004 synonyms of 'Mu rhythm' must be a list of text, not text"),
+        ("decks/deck.yaml:6:33", "error", "ND004 each synonym of 'Trust game' must be non-empty text, not a list"),
+        ("decks/deck.yaml:7:14", "error", "ND004 synonyms of 'Cyberball' must list at least one other form"),
+    ]
+    assert has_errors(problems)
+
+
+# ---- ND113: near-duplicate facts ------------------------------------------------------------
+
+# The near-duplicates the issue 17 review named, as the cards stood before they were rewritten
+# (question and answer, or cloze text; extras dropped).
+REVIEWED_PAIRS = """\
+- id: vta-rpe-schultz
+  question: "According to Schultz, Dayan & Montague 1997, what do phasic firing changes of midbrain dopamine neurons in monkeys signal?"
+  answer: "A reward prediction error: the difference between received and predicted reward."
+  source: "Schultz W, Dayan P, Montague PR 1997, Science 275:1593-1599"
+- id: vta-rpe-pattern
+  type: cloze
+  text: "Monkey midbrain dopamine neurons: an unexpected reward causes a {{c1::burst of firing}}; a fully predicted reward causes {{c2::no change}}; omission of a predicted reward causes a {{c3::pause (depression) in firing}}."
+  source: "Schultz W, Dayan P, Montague PR 1997, Science 275:1593-1599"
+- id: vta-wanting-liking
+  question: "According to Berridge & Robinson's incentive salience hypothesis, which component of reward does mesolimbic dopamine mediate?"
+  answer: "'Wanting' (incentive salience), not 'liking' (hedonic impact)."
+  source: "Berridge KC, Robinson TE 1998, Brain Research Reviews 28:309-369"
+- id: vta-incentive-salience-reversed
+  type: reversed
+  question: "Incentive salience ('wanting')"
+  answer: "Motivational pull attributed to rewards and their cues, mediated by mesolimbic dopamine and separable from hedonic 'liking'."
+  source: "Berridge KC, Robinson TE 1998, Brain Research Reviews 28:309-369"
+- id: oxytocin-synthesis-nuclei-cloze
+  type: cloze
+  text: "Oxytocin and vasopressin released into the blood are made by magnocellular neurons of the hypothalamic {{c1::paraventricular}} and {{c2::supraoptic}} nuclei, whose axons end in the posterior pituitary."
+  source: "Gimpl G, Fahrenholz F 2001, Physiological Reviews 81:629-683"
+- id: oxytocin-magnocellular-reversed
+  type: reversed
+  question: "Magnocellular neurosecretory neurons"
+  answer: "Large paraventricular and supraoptic hypothalamic neurons that secrete oxytocin or vasopressin into blood at the posterior pituitary."
+  source: "Gimpl G, Fahrenholz F 2001, Physiological Reviews 81:629-683"
+- id: oxytocin-mccullough-measurement
+  question: "According to McCullough, Churchland and Mendez (2013), what assay practice makes many reported human plasma oxytocin levels untrustworthy?"
+  answer: "Measuring oxytocin with immunoassays on unextracted samples, which gives inflated, non-specific values."
+  source: "McCullough ME, Churchland PS, Mendez AJ 2013, Neuroscience and Biobehavioral Reviews 37:1485-1492"
+- id: oxytocin-szeto-unextracted-plasma
+  question: "In Szeto et al. (2011), how did enzyme-immunoassay oxytocin values from unextracted human plasma compare with values from extracted plasma?"
+  answer: "They were over 100-fold higher and essentially uncorrelated with the extracted values."
+  source: "Szeto A et al. 2011, Psychosomatic Medicine 73:393-400"
+- id: mirror-neurons-fadiga-tms
+  question: "What did Fadiga et al. (1995) find when they applied TMS to the motor cortex of healthy humans watching an experimenter grasp objects?"
+  answer: "Motor-evoked potentials in hand muscles increased, matching the muscles used to perform the observed action."
+  source: "Fadiga L, Fogassi L, Pavesi G, Rizzolatti G 1995, Journal of Neurophysiology 73:2608-2611"
+- id: mirror-neurons-mep-type-in
+  type: type-in
+  question: "In human TMS studies of action observation, which muscle response is measured as the index of motor-system 'mirroring'?"
+  answer: "Motor-evoked potentials"
+  source: "Fadiga L, Fogassi L, Pavesi G, Rizzolatti G 1995, Journal of Neurophysiology 73:2608-2611"
+- id: insula-disgust-wicker
+  question: "In Wicker et al.'s 2003 fMRI study, which region was activated both by smelling disgusting odours and by watching others' disgusted faces?"
+  answer: "The anterior insula."
+  source: "Wicker B, Keysers C, Plailly J, Royet JP, Gallese V, Rizzolatti G 2003, Neuron 40:655-664"
+- id: loneliness-steptoe-2013
+  question: "In Steptoe et al.'s (2013) English Longitudinal Study of Ageing analysis, which predicted mortality after adjustment for demographics and baseline health?"
+  answer: "Social isolation (hazard ratio 1.26 for the most isolated fifth), but not loneliness."
+  source: "Steptoe A, Shankar A, Demakakos P, Wardle J 2013, PNAS 110:5797-5801"
+"""
+
+
+def _near_pairs(problems, text: str) -> set[tuple[str, str]]:
+    """(reported card, earlier card) for every ND113 problem, from the card file's line numbers."""
+    starts = [(n + 3, line.split("id: ")[1]) for n, line in enumerate(text.splitlines()) if line.startswith("- id: ")]
+    pairs = set()
+    for where, severity, message in problems:
+        assert message.startswith("ND113 ") and severity == "warning", message
+        line = int(where.split(":")[1])
+        pairs.add((max(s for s in starts if s[0] <= line)[1], message.split("'")[1]))
+    return pairs
+
+
+def test_the_near_duplicates_the_review_named_are_found(lint):
+    assert lint(REVIEWED_PAIRS, "lint: {ND109: off, ND104: off}\n") == []  # off unless turned on
+    found = _near_pairs(lint(REVIEWED_PAIRS, "lint: {ND109: off, ND104: off, ND113: warning}\n"), REVIEWED_PAIRS)
+    assert found == {("vta-rpe-pattern", "vta-rpe-schultz"),
+                     ("vta-incentive-salience-reversed", "vta-wanting-liking"),
+                     ("oxytocin-magnocellular-reversed", "oxytocin-synthesis-nuclei-cloze"),
+                     ("mirror-neurons-mep-type-in", "mirror-neurons-fadiga-tms")}
+    # The assay pair shares its point in fewer words; a lower similarity finds it as well.
+    looser = _near_pairs(lint(REVIEWED_PAIRS, "lint: {ND109: off, ND104: off, "
+                                              "ND113: {severity: warning, similarity: 0.35}}\n"), REVIEWED_PAIRS)
+    assert looser == found | {("oxytocin-szeto-unextracted-plasma", "oxytocin-mccullough-measurement")}
+
+
+_VOCABULARY = [f"{a}{b}{c}" for a in "bdfgklmnprstvz" for b in "aeiou" for c in ("lin", "rax", "mon", "tep")]
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_the_same_fact_in_other_words_order_type_and_citation_is_found(data):
+    """A fact restated (shuffled, as a cloze, from another paper) is found; cards sharing only the citation,
+    function words or one common word are not."""
+    words = data.draw(st.lists(st.sampled_from(_VOCABULARY), min_size=6, max_size=10, unique=True))
+    others = [w for w in _VOCABULARY if w not in words]
+    random.Random(data.draw(st.integers(0, 2**32))).shuffle(others)
+    sizes = [data.draw(st.integers(5, 9)) for _ in range(8)]
+    fillers = [others[sum(sizes[:k]):sum(sizes[:k + 1])] for k in range(8)]  # other facts, disjoint
+    common = others[-1]  # a word every card uses, like "oxytocin"
+    loc = lambda i: Location("x.yaml", i + 1, 1)  # noqa: E731
+
+    def basic(i, question, answer, source):
+        return Card(id=Text(f"c{i}", loc(i)), type="basic", location=loc(i), subtopic="T", file_path=Path("x.yaml"),
+                    question=Text(question, loc(i)), answer=Text(answer, loc(i)), source=Text(source, loc(i)))
+
+    half = len(words) // 2
+    cards = [basic(0, f"What did Smith et al. (2001) find about the {' '.join(words[:half])} {common}?",
+                   f"That the {' '.join(words[half:])}.", "Smith J, Jones K 2001, Journal 1:1-9")]
+    for k, filler in enumerate(fillers, start=1):  # same paper, same question form, other facts
+        cards.append(basic(k, f"What did Smith et al. (2001) find about the {' '.join(filler[:3])} {common}?",
+                           f"That the {' '.join(filler[3:])}.", "Smith J, Jones K 2001, Journal 1:1-9"))
+    shuffled = data.draw(st.permutations(words))
+    n = len(cards)
+    cards.append(Card(id=Text(f"c{n}", loc(n)), type="cloze", location=loc(n), subtopic="T", file_path=Path("x.yaml"),
+                      text=Text(f"Brown (2010) showed {common} " + " ".join(shuffled[:-1]) + f" {{{{c1::{shuffled[-1]}}}}}.",
+                                loc(n)), source=Text("Brown A 2010, Other Journal 2:3-4", loc(n))))
+    defaults = {c: Setting(r.severity, r.default) for c, r in RULES.items()}
+    defaults.update({c: Setting("off", None) for c in ("ND103", "ND104", "ND105", "ND106", "ND109")})
+    defaults["ND113"] = Setting("warning", 0.4)
+    found = [(p.location.line, p.message.split("'")[1]) for p in lint_cards(cards, defaults)]
+    assert found == [(n + 1, "c0")]
+
+
+@hsettings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), t=st.sampled_from([0.3, 0.4, 0.6, 0.9]))
+def test_the_indexed_search_finds_exactly_what_comparing_all_pairs_finds(seed, t):
+    """The prefix index only skips pairs whose cosine cannot reach the threshold."""
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(rng.choice([8, 30, 300]))]
+    vectors = []
+    for _ in range(rng.randint(2, 60)):
+        raw = {w: rng.uniform(0.1, 3) for w in rng.sample(vocab, rng.randint(1, min(8, len(vocab))))}
+        norm = sum(x * x for x in raw.values()) ** 0.5
+        vectors.append({w: x / norm for w, x in raw.items()})
+    expected = []
+    for j, vec in enumerate(vectors):
+        scores = [sum(x * vectors[i].get(w, 0.0) for w, x in vec.items()) for i in range(j)]
+        best = max(range(j), key=lambda i: (round(scores[i], 9), -i), default=None)
+        if best is not None and scores[best] >= t - 1e-12:
+            expected.append((best, j))
+    assert [(i, j) for i, j, _ in similar_vectors(vectors, t)] == expected
+
+
+def test_a_card_reported_as_a_similar_question_is_not_reported_twice():
+    cards = [_card(0, "Which hypothalamic nucleus makes oxytocin for the blood?"),
+             _card(1, "Which hypothalamic nucleus makes the oxytocin for the blood?")]
+    defaults = {c: Setting(r.severity, r.default) for c, r in RULES.items()}
+    defaults["ND113"] = Setting("warning", 0.4)
+    assert [p.message.split()[0] for p in lint_cards(cards, defaults)] == ["ND105"]

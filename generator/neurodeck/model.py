@@ -119,6 +119,7 @@ class Manifest:
     location: Location
     lint: dict[str, tuple[Location, object]] = field(default_factory=dict)  # rule code -> raw setting
     glossary: list[Text] = field(default_factory=list)  # abbreviations that need no spelling out
+    synonyms: dict[str, tuple[Location, object]] = field(default_factory=dict)  # answer -> raw forms (lint)
     version: Text | None = None  # the release version, set by `neurodeck release`
 
     @property

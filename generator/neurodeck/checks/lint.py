@@ -21,7 +21,7 @@ from pathlib import Path
 from neurodeck.source.deck import load_deck
 from neurodeck.model import Card, Location, Manifest, Problem
 from neurodeck.render.cloze import CLOZE, cloze_numbers
-from neurodeck.source.yamlnodes import YMap, YScalar, describe
+from neurodeck.source.yamlnodes import YMap, YScalar, YSeq, describe
 
 SEVERITIES = ("error", "warning", "off")
 
@@ -53,9 +53,18 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("ND108", "missing-source", "warning", hint="name the paper or textbook the card is based on in 'source'"),
     Rule("ND109", "undefined-abbreviation", "warning"),
     Rule("ND110", "long-extra", "warning", "limit", 80, "shorten 'extra' or split the card"),
+    Rule("ND111", "type-in-synonym", "warning",
+         hint="Anki compares typed answers letter by letter and marks the other forms wrong: make it a basic "
+              "card, or ask for the one form that is the answer"),
+    Rule("ND112", "long-type-in-answer", "warning", "limit", 3,
+         "nobody types a phrase letter-perfect: ask for a single term, or make it a basic card"),
+    # Off unless a manifest turns it on: two cards on one fact are sometimes deliberate (a term and
+    # its definition both ways), and the rule needs a deck's worth of cards to weigh words well.
+    Rule("ND113", "near-duplicate-fact", "off", "similarity", 0.4,
+         "make each card ask one thing no other card asks, or merge the two"),
 )}
 # Problems with the lint settings themselves; they cannot be configured or ignored.
-UNKNOWN_RULE, UNUSED_IGNORE, BAD_SETTING = "ND001", "ND002", "ND003"
+UNKNOWN_RULE, UNUSED_IGNORE, BAD_SETTING, BAD_SYNONYMS = "ND001", "ND002", "ND003", "ND004"
 
 
 @dataclass(frozen=True)
@@ -117,8 +126,15 @@ def _code_hint(code: str) -> str:
     by_name = {r.name: c for c, r in RULES.items()}
     if code in by_name:
         return f"rules are named by code: use {by_name[code]}"
-    close = difflib.get_close_matches(code.upper(), list(RULES), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else f"known rules: {', '.join(RULES)}"
+    # A code cut short ("ND11") most likely meant the first code it begins; otherwise the first of
+    # the closest codes.
+    typed = code.upper()
+    started = [c for c in RULES if c.startswith(typed)]
+    if started:
+        return f"did you mean '{started[0]}'?"
+    scores = [(difflib.SequenceMatcher(None, typed, c).ratio(), c) for c in RULES]
+    best = max(scores, key=lambda pair: pair[0])
+    return f"did you mean '{best[1]}'?" if best[0] >= 0.6 else f"known rules: {', '.join(RULES)}"
 
 
 def _severity(text: str, loc: Location, code: str, problems: list[Problem]) -> str | None:
@@ -143,6 +159,38 @@ def _option(rule: Rule, text: str, loc: Location, problems: list[Problem]) -> fl
     want = "a whole number, 0 or more" if rule.option == "limit" else "a number above 0 and at most 1"
     problems.append(Problem(loc, f"{BAD_SETTING} {rule.option} of {rule.code} must be {want}, not '{text}'"))
     return None
+
+
+Synonyms = dict[tuple[str, ...], tuple[str, list[str]]]  # normalised form -> (answer, every form)
+
+
+def read_synonyms(manifest: Manifest) -> tuple[Synonyms, list[Problem]]:
+    """The manifest's `synonyms:` table (answer -> its other accepted forms), keyed by every form.
+
+    Forms are compared after `tokens` normalising, so "Motor-evoked potentials" matches
+    "motor evoked potential"."""
+    table: Synonyms = {}
+    problems: list[Problem] = []
+    for answer, (loc, raw) in manifest.synonyms.items():
+        others: list[str] = []
+        if not isinstance(raw, YSeq) or not raw.items:
+            what = "must list at least one other form" if isinstance(raw, YSeq) else \
+                f"must be a list of text, not {describe(raw)}"
+            problems.append(Problem(raw.location, f"{BAD_SYNONYMS} synonyms of '{answer}' {what}",
+                                    f"e.g. {answer}: [other form, another form]"))
+            continue
+        for item in raw.items:
+            if type(item) is YScalar and item.text and item.text.strip():
+                others.append(item.text.strip())
+            else:
+                problems.append(Problem(item.location, f"{BAD_SYNONYMS} each synonym of '{answer}' must be "
+                                                       f"non-empty text, not {describe(item)}"))
+        forms = [answer] + others
+        for form in forms:
+            key = tuple(tokens(form))
+            if key:
+                table.setdefault(key, (answer, forms))
+    return table, problems
 
 
 # ---- text helpers ---------------------------------------------------------------------------
@@ -259,6 +307,25 @@ def _extra_length(card: Card, settings: dict[str, Setting]) -> list[Finding]:
         return []
     return [Finding("ND110", card, card.extra.location, f"extra has {words} words; the limit is {int(limit)}",
                     RULES["ND110"].hint)]
+
+
+def _type_in(card: Card, settings: dict[str, Setting], synonyms: Synonyms) -> list[Finding]:
+    """A type-in answer must have one spelling: no listed synonyms (ND111), no long phrase (ND112)."""
+    if card.type != "type-in" or card.answer is None:
+        return []
+    findings = []
+    shown = plain(card.answer.value).strip()
+    entry = synonyms.get(tuple(tokens(card.answer.value)))
+    if entry is not None and settings["ND111"].severity != "off":
+        others = [f for f in entry[1] if tokens(f) != tokens(card.answer.value)]
+        findings.append(Finding("ND111", card, card.answer.location,
+                                f"type-in answer '{shown}' has other accepted forms: {', '.join(others)}",
+                                RULES["ND111"].hint))
+    words, limit = word_count(card.answer.value), settings["ND112"].value
+    if settings["ND112"].severity != "off" and words > limit:
+        findings.append(Finding("ND112", card, card.answer.location,
+                                f"type-in answer has {words} words; the limit is {int(limit)}", RULES["ND112"].hint))
+    return findings
 
 
 # ---- abbreviations --------------------------------------------------------------------------
@@ -437,10 +504,116 @@ def _similar_pairs(sets: list[frozenset[str]], t: float) -> list[tuple[int, int,
     return pairs
 
 
+# ---- near-duplicate facts (ND113) -----------------------------------------------------------
+
+# Words that carry no fact of their own: sharing them never makes two cards teach the same thing.
+_FUNCTION_WORDS = frozenset("""
+    a an the of in on at to for from by with without and or but nor not no yes is are was were be been being it its
+    this that these those there their they them he she his her him we our you your i me my as into onto about over
+    under between among both each other such only also more most less least very much many some any all one two
+    three what which who whom whose when where why how did does do done doe had has have having after before during
+    than then so if while whether can could may might must should would will shall let same own just even
+    find found show showed shown study studie report reported use used using give gave given make made name
+    according et al besides compared compare
+""".split())
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ions", "ion", "ed", "es", "ly", "al")
+
+
+def _stem(word: str) -> str:
+    """A crude stem, so that "predicted" and "prediction" count as one word."""
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[:-len(suffix)]
+    return word
+
+
+def fact_words(card: Card) -> list[str]:
+    """The words that state a card's fact: question and answer, or the cloze text, without function
+    words, numbers, and the authors and year of its own source (the same paper is not the same fact)."""
+    fields = [card.text] if card.type == "cloze" else [card.question, card.answer]
+    text = " ".join(f.value for f in fields if f is not None)
+    cited: frozenset[str] = frozenset()
+    if card.source is not None:
+        year = _YEAR.search(card.source.value)
+        cited = frozenset(tokens(card.source.value[:year.end()] if year else card.source.value))
+    return [_stem(w) for w in tokens(text) if w not in _FUNCTION_WORDS and w not in cited and not w.isdigit()]
+
+
+def fact_vectors(bags: list[list[str]]) -> list[dict[str, float]]:
+    """Unit tf-idf vectors: words most cards use (oxytocin, vole) weigh little, rare shared words much."""
+    df: dict[str, int] = defaultdict(int)
+    for bag in bags:
+        for w in set(bag):
+            df[w] += 1
+    n = len(bags)
+    idf = {w: math.log((n + 1) / (k + 1)) + 1 for w, k in df.items()}
+    vectors = []
+    for bag in bags:
+        counts: dict[str, int] = defaultdict(int)
+        for w in bag:
+            counts[w] += 1
+        vec = {w: (1 + math.log(c)) * idf[w] for w, c in counts.items()}
+        norm = math.sqrt(sum(x * x for x in vec.values())) or 1.0
+        vectors.append({w: x / norm for w, x in vec.items()})
+    return vectors
+
+
+def similar_vectors(vectors: list[dict[str, float]], t: float) -> list[tuple[int, int, float]]:
+    """For each vector j, the earlier vector i with the highest cosine >= t (the first on ties), as (i, j, score).
+
+    Exact without comparing all pairs: with words in one global order (rarest first), index each vector
+    only by its prefix, the words before the rest of it has norm below t. If y holds no word of x's
+    prefix, cos(x, y) is at most the norm of x's rest times |y| = 1, so below t: every pair reaching t
+    meets in the index.
+    """
+    df: dict[str, int] = defaultdict(int)
+    for vec in vectors:
+        for w in vec:
+            df[w] += 1
+    index: dict[str, list[int]] = defaultdict(list)
+    pairs = []
+    for j, vec in enumerate(vectors):
+        candidates = sorted({i for w in vec for i in index.get(w, ())})
+        best, best_score = None, t
+        for i in candidates:
+            other = vectors[i]
+            score = sum(x * other.get(w, 0.0) for w, x in vec.items())
+            if score >= best_score - 1e-12 and (best is None or score > best_score + 1e-12):
+                best, best_score = i, score
+        if best is not None:
+            pairs.append((best, j, best_score))
+        rest = 1.0
+        for w in sorted(vec, key=lambda w: (df[w], w)):
+            if rest < t * t * (1 - 1e-9):
+                break
+            index[w].append(j)
+            rest -= vec[w] * vec[w]
+    return pairs
+
+
+def _near_duplicate_facts(cards: list[Card], similarity: float, skip: set[int]) -> list[Finding]:
+    """ND113: cards whose question and answer (or cloze text) teach nearly the same fact, whatever
+    their wording or type; a card already reported as a duplicate question (ND105, ND106) is skipped."""
+    facts = [(c, fact_words(c)) for c in cards]
+    facts = [(c, words) for c, words in facts if words]
+    vectors = fact_vectors([words for _, words in facts])
+    findings = []
+    for i, j, score in similar_vectors(vectors, similarity):
+        card, near = facts[j][0], facts[i][0]
+        if id(card) in skip:
+            continue
+        field = card.text if card.type == "cloze" else card.question
+        findings.append(Finding("ND113", card, (field or card.id).location,
+                                f"card teaches nearly the same fact as card '{near.id.value}' ({near.location}), "
+                                f"similarity {score:.2f}", RULES["ND113"].hint))
+    return findings
+
+
 # ---- putting it together --------------------------------------------------------------------
 
 def lint_cards(cards: list[Card], settings: dict[str, Setting],
-               glossary: frozenset[str] = frozenset()) -> list[Problem]:
+               glossary: frozenset[str] = frozenset(), synonyms: Synonyms | None = None) -> list[Problem]:
     """Run every rule that is not off over the cards; apply severities and the cards' ignores."""
     on = {code for code, s in settings.items() if s.severity != "off"}
     live = [c for c in cards if not c.retired]  # a retired card's answer is replaced by a notice
@@ -459,9 +632,15 @@ def lint_cards(cards: list[Card], settings: dict[str, Setting],
             findings += _abbreviations(card, glossary)
         if "ND110" in on:
             findings += _extra_length(card, settings)
+        if "ND111" in on or "ND112" in on:
+            findings += _type_in(card, settings, synonyms or {})
+    duplicates: list[Finding] = []
     if "ND105" in on or "ND106" in on:
         near = settings["ND106"].value if "ND106" in on else None
-        findings += [f for f in _duplicates(live, near) if f.code in on]
+        duplicates = [f for f in _duplicates(live, near) if f.code in on]
+        findings += duplicates
+    if "ND113" in on:
+        findings += _near_duplicate_facts(live, settings["ND113"].value, {id(f.card) for f in duplicates})
     return _apply_ignores(cards, findings, settings)
 
 
@@ -497,6 +676,8 @@ def lint_deck(manifest_path: Path) -> list[Problem]:
     if deck.manifest is None:
         return deck.problems
     settings, setting_problems = read_settings(deck.manifest)
+    synonyms, synonym_problems = read_synonyms(deck.manifest)
     glossary = frozenset(t.value for t in deck.manifest.glossary)
-    problems = deck.problems + setting_problems + lint_cards(deck.cards, settings, glossary)
+    problems = deck.problems + setting_problems + synonym_problems + lint_cards(deck.cards, settings, glossary,
+                                                                                 synonyms)
     return sorted(problems, key=lambda p: (p.location, p.message))

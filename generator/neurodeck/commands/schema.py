@@ -86,6 +86,8 @@ def manifest_schema() -> dict:
         "lint": {"type": "object", "description": "Lint rule settings by rule code."},
         "glossary": {"type": "array", "items": {"type": "string"},
                      "description": "Abbreviations that need no spelling out."},
+        "synonyms": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                     "description": "Answer -> its other accepted forms; lint flags type-in cards with such answers."},
     })
     return {"$schema": DIALECT, "title": "neurodeck deck manifest", "type": "object", "additionalProperties": False,
             "required": ["name", "namespace", "cards"], "properties": properties}

@@ -34,6 +34,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
     if version is not None and not VERSION.fullmatch(version.value):
         r.error(version.location, f"version '{version.value}' must be numbers separated by dots, e.g. 1.2.0")
     lint = r.mapping(value, "lint")
+    synonyms = r.mapping(value, "synonyms")
     if name is None or namespace is None:
         return None, problems
     if "::" in name.value or name.value != name.value.strip():
@@ -52,7 +53,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
         tag=tag_value, description=description.value if description else "",
         cards=cards, output=output_value, location=value.location,
         lint={key: (loc, v) for key, (loc, v) in lint.items.items()} if lint else {}, glossary=glossary,
-        version=version,
+        synonyms=dict(synonyms.items) if synonyms else {}, version=version,
     )
     return manifest, problems
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from neurodeck.model import FLAG_VALUES, Location, Problem, Text
 from neurodeck.source.yamlnodes import YMap, YScalar, YValue, describe, parse, read_text
 
-MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "version", "lint", "glossary")
+MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "version", "lint", "glossary",
+                 "synonyms")
 FILE_KEYS = ("subtopic", "tags", "cards")
 CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired", "why", "lint")
 _KNOWN = {keys: frozenset(keys) for keys in (MANIFEST_KEYS, FILE_KEYS, CARD_KEYS)}
