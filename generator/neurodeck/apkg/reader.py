@@ -184,6 +184,11 @@ class CollectionReader:
                                   tuple(_text(tags, "notes.tags").split())))
         return out
 
+    def card_ords(self) -> list[tuple[str, int]]:
+        """(note GUID, template ordinal) of every card."""
+        return [(_text(g, "notes.guid"), _int(o, "cards.ord"))
+                for g, o in self.query("select n.guid, c.ord from cards c join notes n on n.id = c.nid")]
+
     def cards(self) -> list[tuple[int, int]]:
         return [(_int(n, "cards.nid"), _int(d, "cards.did")) for n, d in self.query("select nid, did from cards")]
 

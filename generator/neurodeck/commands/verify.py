@@ -12,7 +12,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from neurodeck.commands.upgrade import _check_package, _import, _read_collection
+from neurodeck.apkg.reader import PackageError, check_package, open_collection
+from neurodeck.commands.upgrade_engine import _import
 from neurodeck.model import Location, Problem
 
 _CHECK_DATABASE_OK = "Database rebuilt and optimized."
@@ -32,7 +33,7 @@ def verify(packages: list[Path]) -> list[Problem]:
                         "install it with: pip install 'neurodeck[verify]'")]
     problems: list[Problem] = []
     for path in packages:
-        found = _check_package(path)
+        found = check_package(path, str(path))
         if not found:
             with tempfile.TemporaryDirectory(prefix="neurodeck-verify-") as tmp:
                 col = Collection(str(Path(tmp) / "collection.anki2"))
@@ -56,10 +57,13 @@ def _verify(col, path: Path) -> list[Problem]:
             about += f"{' of ' if about else ''}note '{_name(note)}'"
         problems.append(Problem(where, f"{about}: {message}" if about else message))
 
-    written = {guid: (flds, tags) for guid, flds, tags in _read_collection(path, "select guid, flds, tags from notes")}
-    written_cards = {(guid, ord_) for guid, ord_ in _read_collection(
-        path, "select n.guid, c.ord from cards c join notes n on n.id = c.nid")}
-    log = _import(col, path)
+    try:
+        with open_collection(path) as db:
+            written = {n.guid: ("\x1f".join(n.fields), " ".join(n.tags)) for n in db.notes()}
+            written_cards = set(db.card_ords())
+    except PackageError as exc:
+        return [Problem(where, str(exc), exc.hint)]
+    log = _import(col, str(path))
     for label, notes in (("conflicts with a note type of the collection", log.conflicting),
                          ("has no note type Anki accepts", log.missing_notetype),
                          ("refers to a deck Anki cannot use", log.missing_deck),
