@@ -262,38 +262,3 @@ def test_retired_flag_and_why_are_checked(project):
     assert one(problems, "'retired' must be true or false, not 'maybe'").startswith("cards/a.yaml:6:14:")
     assert one(problems, "'why' explains a retirement").startswith("cards/a.yaml:10:10:")
     assert one(problems, "missing required key 'why'").startswith("cards/a.yaml:14:11:")
-
-
-# Most cards take a one-pass reader; anything unusual takes the general one. Where the fast
-# reader answers, it must give exactly the card the general reader gives, without a problem.
-from hypothesis import given, settings, strategies as st  # noqa: E402
-
-from neurodeck.source import cards, reader  # noqa: E402
-from neurodeck.source.yamlnodes import parse  # noqa: E402
-
-_values = st.one_of(st.sampled_from(["", " ", "~", "null", "yes", "3.10", "a: b", "basic", "cloze", "reversed",
-                                     "type-in", "x" * 5, "card-1", "{{c1::x}}"]),
-                    st.text(max_size=12), st.lists(st.sampled_from(["t", "", "a-b", " "]), max_size=3))
-_keys = st.sampled_from(["id", "type", "question", "answer", "text", "extra", "source", "tags", "retired",
-                         "why", "lint", "typo"])
-
-
-_words = st.text(alphabet="abc -*:", min_size=1, max_size=10)
-_cards = st.builds(lambda base, more: {**base, **more},
-                   st.fixed_dictionaries({"id": _words | _values, "question": _words | _values,
-                                          "answer": _words | _values}),
-                   st.dictionaries(_keys, _values, max_size=4))
-
-
-@settings(max_examples=600, deadline=None, derandomize=True, database=None)
-@given(_cards)
-def test_the_fast_card_reader_agrees_with_the_general_one(card):
-    import yaml
-
-    value, problems = parse(yaml.safe_dump({"cards": [card]}, allow_unicode=True), "c.yaml")
-    item = value.items["cards"][1].items[0]
-    fast = cards._plain_card(item, "Topic", Path("c.yaml"))
-    general_problems: list = []
-    general = cards._read_any_card(reader.Reader(general_problems), item, "Topic", Path("c.yaml"))
-    if fast is not None:
-        assert fast == general and not general_problems and not problems

@@ -7,11 +7,11 @@ from pathlib import Path
 from neurodeck.checks.names import slug
 from neurodeck.model import CARD_TYPES, Card, CardFile, Problem, Text, fields_of
 from neurodeck.project import shown_path
-from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, MAX_FIELD_CHARS, Reader, parse_file
-from neurodeck.source.yamlnodes import YMap, YScalar, YSeq, YValue, describe
+from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, Reader, parse_file
+from neurodeck.source.yamlnodes import YMap, YSeq, YValue, describe
 
-_new = tuple.__new__
 _TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
+_CARD_KEYS = frozenset(CARD_KEYS)
 
 
 def load_card_file(path: Path) -> tuple[CardFile | None, list[Problem]]:
@@ -47,18 +47,19 @@ def load_card_file(path: Path) -> tuple[CardFile | None, list[Problem]]:
 
 
 def _read_card(r: Reader, item: YValue, subtopic: str, path: Path) -> Card | None:
-    card = _plain_card(item, subtopic, path) if type(item) is YMap else None
-    return card if card is not None else _read_any_card(r, item, subtopic, path)
+    """One card, or None when it has no usable id or type; its problems go to `r`.
 
-
-def _read_any_card(r: Reader, item: YValue, subtopic: str, path: Path) -> Card | None:
-    if not isinstance(item, YMap):
+    A key the card leaves out costs one set lookup: most cards in a large deck have only an id,
+    a question, an answer, a source and tags, and reading cards is a tenth of a build's work."""
+    if type(item) is not YMap:
         r.error(item.location, f"a card must be a mapping, not {describe(item)}",
                 "each card starts with '- id: ...'")
         return None
-    r.check_keys(item, CARD_KEYS, "a card")
+    items = item.items
+    if not _CARD_KEYS.issuperset(items):  # one set operation for the usual card
+        r.check_keys(item, CARD_KEYS, "a card")
     card_id = r.text(item, "id", required=True)
-    kind = r.text(item, "type")
+    kind = r.text(item, "type") if "type" in items else None
     kind_value = kind.value if kind else "basic"
     if kind_value not in CARD_TYPES:
         close = difflib.get_close_matches(kind_value, CARD_TYPES, n=1, cutoff=0.5)
@@ -67,62 +68,28 @@ def _read_any_card(r: Reader, item: YValue, subtopic: str, path: Path) -> Card |
         return None
     required, unused = fields_of(kind_value)
     for name in unused:
-        if name in item.items:
-            r.error(item.items[name][0], f"a {kind_value} card has no '{name}'",
+        if name in items:
+            r.error(items[name][0], f"a {kind_value} card has no '{name}'",
                     "cloze cards use 'text'; other cards use 'question' and 'answer'")
-    fields = {name: r.text(item, name, required=name in required) for name in _TEXT_FIELDS}
-    tags = r.text_list(item, "tags")
-    retired = r.flag(item, "retired")
-    why = r.text(item, "why")
+    fields = {}
+    for name in _TEXT_FIELDS:
+        needed = name in required
+        if needed or name in items:
+            fields[name] = r.text(item, name, needed)
+    tags = r.text_list(item, "tags") if "tags" in items else []
+    retired = "retired" in items and r.flag(item, "retired")
+    why = r.text(item, "why") if "why" in items else None
     if why is not None and not retired:
         r.error(why.location, "'why' explains a retirement, but this card is not retired",
                 "add 'retired: true', or use 'extra' for notes to students")
-    lint_ignore, lint_why = [], None
-    lint = r.mapping(item, "lint")
+    lint_ignore: list[Text] = []
+    lint_why = None
+    lint = r.mapping(item, "lint") if "lint" in items else None
     if lint is not None:
         r.check_keys(lint, ("ignore", "why"), "a card's lint settings")
         lint_ignore = r.text_list(lint, "ignore", required=True)
         lint_why = r.text(lint, "why", required=True)
     if card_id is None:
         return None
-    return Card(id=card_id, type=kind_value, location=item.location, subtopic=subtopic,
-                file_path=path, tags=tags, retired=retired, why=why, lint_ignore=lint_ignore,
-                lint_why=lint_why, **fields)
-
-
-_PLAIN_KEYS = frozenset(("id", "type", "tags") + _TEXT_FIELDS)
-
-
-def _plain_card(item: YMap, subtopic: str, path: Path) -> Card | None:
-    """The card `_read_card` would read from `item` without a problem, read in one pass; None
-    for anything else (retired, lint settings, any problem), which takes the general path.
-
-    Most cards in a large deck are like this, and reading them is a tenth of a build's work
-    (a test checks both paths agree)."""
-    items = item.items
-    if not _PLAIN_KEYS.issuperset(items):
-        return None
-    texts: dict[str, Text] = {}
-    tags: list[Text] = []
-    for key, (_, value) in items.items():
-        if key == "tags":
-            if type(value) is not YSeq:
-                return None
-            for tag in value.items:
-                if type(tag) is not YScalar or not tag.text or not tag.text.strip():
-                    return None
-                tags.append(_new(Text, tag))
-        elif type(value) is YScalar and value.text and value.text.strip() and len(value.text) <= MAX_FIELD_CHARS:
-            texts[key] = _new(Text, value)
-        else:
-            return None
-    kind = texts.pop("type", None)
-    kind_value = kind.value if kind else "basic"
-    card_id = texts.pop("id", None)
-    if card_id is None or kind_value not in CARD_TYPES:
-        return None
-    required, unused = fields_of(kind_value)
-    if any(name in texts for name in unused) or not all(name in texts for name in required):
-        return None
     return Card(id=card_id, type=kind_value, location=item.location, subtopic=subtopic, file_path=path,
-                tags=tags, **texts)
+                tags=tags, retired=retired, why=why, lint_ignore=lint_ignore, lint_why=lint_why, **fields)

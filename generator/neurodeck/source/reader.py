@@ -13,7 +13,6 @@ MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "
                  "synonyms")
 FILE_KEYS = ("subtopic", "tags", "cards")
 CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired", "why", "lint")
-_KNOWN = {keys: frozenset(keys) for keys in (MANIFEST_KEYS, FILE_KEYS, CARD_KEYS)}
 _TRUE, _FALSE = FLAG_VALUES[True], FLAG_VALUES[False]
 MAX_FIELD_CHARS = 100_000  # far beyond any real card; keeps rendering and Anki's editor responsive
 _new = tuple.__new__
@@ -29,8 +28,6 @@ class Reader:
         self.problems.append(Problem(loc, message, hint))
 
     def check_keys(self, mapping: YMap, allowed: tuple[str, ...], what: str) -> None:
-        if (_KNOWN.get(allowed) or frozenset(allowed)).issuperset(mapping.items):
-            return
         for key, (loc, _) in mapping.items.items():
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -43,18 +40,18 @@ class Reader:
             if required:
                 self.error(mapping.location, f"missing required key '{key}'")
             return None
-        loc, value = entry
+        value = entry[1]
         if type(value) is YScalar:
             text = value.text
-            if text is None or not text.strip():
+            if not text or text.isspace():  # isspace: no stripped copy of every field
                 if required:
-                    self.error(loc, f"'{key}' is empty")
+                    self.error(entry[0], f"'{key}' is empty")
                 return None
             if len(text) > MAX_FIELD_CHARS:
                 self.error(value.location, f"'{key}' is {len(text):,} characters long; the limit is "
                            f"{MAX_FIELD_CHARS:,}", "split it into several cards, or move detail to 'extra'")
                 return None
-            return _new(Text, (text, value.location))  # tuple.__new__: this runs for every field
+            return _new(Text, value)  # a scalar with text has a Text's fields; tuple.__new__ as this runs for every field
         self.error(value.location, f"'{key}' must be text, not {describe(value)}",
                    "put the text in double quotes if it contains ': ' or starts with [ or {")
         return None
@@ -96,7 +93,7 @@ class Reader:
             return []
         out = []
         for item in value.items:
-            if type(item) is YScalar and item.text and item.text.strip():
+            if type(item) is YScalar and item.text and not item.text.isspace():
                 out.append(_new(Text, item))
             else:
                 self.error(item.location, f"each entry of '{key}' must be non-empty text, not {describe(item)}")
