@@ -339,7 +339,8 @@ def test_word_diff_and_plain_text():
 
 
 def test_long_fields_are_shown_around_the_change_only():
-    from neurodeck.commands.diff import FieldChange, _md_segments, _text_segments
+    from neurodeck.commands.diff import FieldChange
+    from neurodeck.commands.diff.format import _md_segments, _text_segments
 
     old = " ".join(f"w{i}" for i in range(40))
     new = old.replace("w20", "CHANGED")
