@@ -126,6 +126,22 @@ def alter_basic_note_type(monkeypatch, change) -> None:
 
 # ---- real Anki -------------------------------------------------------------------------------
 
+OLD_ANKI = "2.1.66"  # the oldest engine we support (README, "For students")
+
+
+@pytest.fixture(scope="session")
+def old_anki() -> str:
+    """The Python of a virtual environment holding the oldest supported Anki engine (.ci/run
+    makes it; $NEURODECK_OLD_ANKI points elsewhere)."""
+    import os
+
+    python = os.environ.get("NEURODECK_OLD_ANKI") or str(REPO / f".venv-anki-{OLD_ANKI}" / "bin" / "python")
+    if not Path(python).exists():
+        pytest.fail(f"no Anki {OLD_ANKI} environment at {python}: python3.11 -m venv .venv-anki-{OLD_ANKI} && "
+                    f".venv-anki-{OLD_ANKI}/bin/pip install anki=={OLD_ANKI} (as .ci/run does)")
+    return python
+
+
 @pytest.fixture(autouse=True)
 def every_package_passes_ankis_checks(request, monkeypatch, tmp_path_factory):
     """Every package a test writes is imported into a fresh collection and must pass Anki's own

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from neurodeck.apkg.reader import read_package
@@ -21,7 +22,7 @@ from neurodeck.cli import main
 from neurodeck.lockfile import note_guid
 from neurodeck.pipeline.build import build
 
-from conftest import import_package, release
+from conftest import OLD_ANKI, import_package, release
 
 MANIFEST = Path("decks/test-deck.yaml")
 T1, T2, T3 = 1_700_000_000, 1_700_100_000, 1_700_200_000
@@ -127,7 +128,8 @@ def test_a_deleted_lock_and_an_older_source_date_epoch_reach_students(project, c
     assert all(mods_now[g] == mods_v2[g] for g in mods_v2 if g != GUID)
 
 
-def test_check_upgrade_fails_a_package_whose_content_anki_does_not_apply(project, tmp_path):
+@pytest.mark.parametrize("engine", ["current", OLD_ANKI])
+def test_check_upgrade_fails_a_package_whose_content_anki_does_not_apply(project, tmp_path, engine, request):
     """A build that cannot see the newer release (a fresh copy of v1's sources) goes backwards:
     check-upgrade catches it by comparing what Anki kept with what the package holds."""
     v1 = release(project, "v1", T1)
@@ -138,11 +140,12 @@ def test_check_upgrade_fails_a_package_whose_content_anki_does_not_apply(project
     v2 = release(project, "v2", T2)
     stale = build(copy / "decks" / "test-deck.yaml", copy / "dist", now=T3)
     assert stale.ok  # nothing here shows v2
-    done = CliRunner().invoke(main, ["check-upgrade", str(v2), str(stale.output), "--json"])
+    extra = [] if engine == "current" else ["--anki-python", request.getfixturevalue("old_anki")]
+    done = CliRunner().invoke(main, ["check-upgrade", str(v2), str(stale.output), "--json", *extra])
     report = json.loads(done.stdout)
     assert done.exit_code == 1 and not report["ok"]
     assert report["not_applied"] == ["mn-discovery"] and report["updated"] == []
     text = CliRunner().invoke(main, ["check-upgrade", str(v2), str(stale.output)]).stdout
     assert "FAILED" in text.splitlines()[0] and "new content not applied" in text
-    done = CliRunner().invoke(main, ["check-upgrade", str(v1), str(v2), "--json"])
+    done = CliRunner().invoke(main, ["check-upgrade", str(v1), str(v2), "--json", *extra])
     assert done.exit_code == 0 and json.loads(done.stdout)["not_applied"] == []

@@ -5,21 +5,32 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from neurodeck.cli import main
 
-from conftest import alter_basic_note_type, release
+from conftest import OLD_ANKI, alter_basic_note_type, release
 
 MANIFEST = Path("decks/test-deck.yaml")
 
 
-def check(old: Path, new: Path):
-    result = CliRunner().invoke(main, ["check-upgrade", str(old), str(new), "--json"])
-    return result.exit_code, json.loads(result.stdout) if result.stdout.strip().startswith("{") else result
+@pytest.fixture(params=["current", OLD_ANKI])
+def check(request):
+    """check-upgrade --json, run by the engine installed with neurodeck and by the oldest we support."""
+    engine = [] if request.param == "current" else ["--anki-python", request.getfixturevalue("old_anki")]
+
+    def run(old: Path, new: Path):
+        result = CliRunner().invoke(main, ["check-upgrade", str(old), str(new), "--json", *engine])
+        report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else result
+        if isinstance(report, dict):
+            assert report["engine"].startswith(request.param if request.param != "current" else "2")
+        return result.exit_code, report
+
+    return run
 
 
-def test_a_good_upgrade_passes(project):
+def test_a_good_upgrade_passes(project, check):
     v1 = release(project, "v1", 1_700_000_000)
     cards = project / "cards" / "a.yaml"
     cards.write_text(cards.read_text().replace("Single-unit recordings.", "Edited.")
@@ -37,7 +48,7 @@ def test_a_good_upgrade_passes(project):
     assert "ok" in text.splitlines()[0] and "reviews before/after upgrade     7 / 7" in text
 
 
-def test_a_rekeyed_card_fails(project):
+def test_a_rekeyed_card_fails(project, check):
     v1 = release(project, "v1", 1_700_000_000)
     cards = project / "cards" / "a.yaml"
     cards.write_text(cards.read_text().replace("id: mn-discovery", "id: mn-discovery-renamed"))
@@ -47,7 +58,7 @@ def test_a_rekeyed_card_fails(project):
     assert report["vanished"] == ["mn-discovery"] and report["new"] == ["mn-discovery-renamed"]
 
 
-def test_a_note_type_schema_change_fails(project, monkeypatch):
+def test_a_note_type_schema_change_fails(project, monkeypatch, check):
     v1 = release(project, "v1", 1_700_000_000)
     alter_basic_note_type(monkeypatch, lambda basic: dataclasses.replace(basic, fields=("Front",) + basic.fields[1:]))
     (project / "decks" / "test-deck.lock").unlink()  # our own validation would refuse the change
