@@ -1,13 +1,23 @@
 """The CI and release workflows, the pre-commit hooks and the composite action."""
 from __future__ import annotations
 
-import re
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: pytest's own TOML reader
+    import tomli as tomllib
 
 from conftest import REPO
 
@@ -23,7 +33,7 @@ def test_workflows_pass_actionlint():
 def test_ci_runs_every_python_and_every_gate():
     ci = yaml.safe_load((REPO / ".github" / "workflows" / "ci.yml").read_text())
     job = ci["jobs"]["test"]
-    assert job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11", "3.12", "3.13"]
+    assert job["strategy"]["matrix"]["python-version"] == CI_PYTHONS
     commands = " ".join(step.get("run", "") for step in job["steps"])
     for gate in ("neurodeck validate", "neurodeck lint", "python -m pytest", "neurodeck build --locked"):
         assert gate in commands
@@ -38,12 +48,94 @@ def test_release_workflow_checks_builds_upgrades_and_publishes():
         assert needle in text
 
 
+def constraints() -> list[Requirement]:
+    lines = (REPO / "constraints.txt").read_text().splitlines()
+    return [Requirement(line) for line in lines if line and not line.startswith("#")]
+
+
+def project_requirements() -> list[Requirement]:
+    """The dependencies and the test and verify extras, read from pyproject.toml."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    return [Requirement(r) for r in project["dependencies"] + extras["test"] + extras["verify"]]
+
+
 def test_constraints_pin_every_dependency_exactly():
-    pins = dict(line.split("==") for line in (REPO / "constraints.txt").read_text().splitlines()
-                if line and not line.startswith("#"))
-    pyproject = (REPO / "pyproject.toml").read_text()
-    for name in re.findall(r'^\s+"([A-Za-z0-9_.-]+)[<>=\[]', pyproject, re.MULTILINE):
-        assert any(k.lower() == name.lower() for k in pins), name
+    pins = constraints()
+    for req in pins:
+        assert [spec.operator for spec in req.specifier] == ["=="], req
+    pinned = {canonicalize_name(req.name) for req in pins}
+    for req in project_requirements():
+        assert canonicalize_name(req.name) in pinned, req
+
+
+CI_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+# The runners ci.yml uses: ubuntu-latest (x86_64, glibc 2.39) and macos-latest (Apple silicon).
+# pip widens a macOS tag to older releases but takes a manylinux tag literally: list each glibc.
+RUNNERS = {
+    "ubuntu": ([f"manylinux_2_{minor}_x86_64" for minor in range(39, 4, -1)]
+               + ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64"],
+               {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64"}),
+    "macos": (["macosx_14_0_arm64"], {"sys_platform": "darwin", "platform_system": "Darwin",
+                                       "platform_machine": "arm64"}),
+}
+
+
+def start_resolving(python: str, runner: str, folder: Path) -> subprocess.Popen:
+    """Start pip resolving the project with its test and verify extras under constraints.txt for
+    this Python and runner, from wheels only, without installing; the report lands in `folder`.
+
+    pip evaluates environment markers for the Python running it, not for --python-version, so the
+    markers of the constraints and the requirements are evaluated here for the target."""
+    tags, platform_env = RUNNERS[runner]
+    env = {**default_environment(), **platform_env, "python_version": python, "python_full_version": f"{python}.0"}
+    for name, reqs in (("constraints", constraints()), ("requirements", project_requirements())):
+        chosen = [r for r in reqs if r.marker is None or r.marker.evaluate(env)]
+        (folder / f"{name}.txt").write_text("".join(f"{r.name}{r.specifier}\n" for r in chosen))
+    platforms = [option for tag in tags for option in ("--platform", tag)]
+    return subprocess.Popen(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
+         "--target", str(folder / "target"), "--python-version", python, *platforms, "--only-binary=:all:",
+         "--report", str(folder / "report.json"), "-r", str(folder / "requirements.txt"),
+         "-c", str(folder / "constraints.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="module")
+def resolving(tmp_path_factory, package_index) -> dict[tuple[str, str], tuple[subprocess.Popen, Path]]:
+    """Every (Python, runner) resolution, started at once: each waits on the network, not the CPU."""
+    import pip
+
+    assert int(pip.__version__.split(".")[0]) >= 25, \
+        f"pip {pip.__version__} ignores Requires-Python under --python-version: pip install -U 'pip>=25'"
+    started = {}
+    for python in CI_PYTHONS:
+        for runner in RUNNERS:
+            folder = tmp_path_factory.mktemp(f"resolve-{python}-{runner}")
+            started[python, runner] = start_resolving(python, runner, folder), folder
+    yield started
+    for process, _ in started.values():
+        process.kill()
+        process.communicate()
+
+
+@pytest.mark.parametrize("runner", sorted(RUNNERS))
+@pytest.mark.parametrize("python", CI_PYTHONS)
+def test_constraints_resolve_on_every_ci_python(python, runner, resolving):
+    """Every Python in ci.yml's matrix, on both runners, installs the project under constraints.txt,
+    and every package pip picks is pinned there (the pins are the whole environment)."""
+    assert SpecifierSet(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]) \
+        .contains(python), f"pyproject's requires-python excludes {python}"
+    process, folder = resolving[python, runner]
+    _, stderr = process.communicate(timeout=600)
+    errors = "\n".join(line for line in stderr.splitlines() if not line.startswith("WARNING"))
+    assert process.returncode == 0, f"constraints.txt does not resolve on Python {python} ({runner}):\n{errors}"
+    pins = {canonicalize_name(line.split("==")[0]): line.split("==")[1].strip()
+            for line in (folder / "constraints.txt").read_text().splitlines()}
+    picked = {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"]
+              for item in json.loads((folder / "report.json").read_text())["install"]}
+    assert {name: version for name, version in picked.items() if pins.get(name) != version} == {}, \
+        "pip picked packages that constraints.txt does not pin (or pins at another version)"
 
 
 def test_pre_commit_hooks_and_action_use_real_commands():

@@ -4,8 +4,8 @@ Each card's question and answer are rendered from the note's fields with the not
 templates and CSS, by a small renderer for the part of Anki's template language our note types
 use (`{{Field}}`, `{{#Field}}`/`{{^Field}}` sections, `{{FrontSide}}`, `{{cloze:Field}}` and
 `{{type:Field}}`); a test compares it with the official Anki engine. The page needs no network:
-CSS, script, images (as data: URLs) and, when the deck has maths and the `django-static-mathjax`
-package is installed, MathJax are inlined, and a Content-Security-Policy forbids every request.
+CSS, script, images (as data: URLs) and, when the deck has maths, the MathJax build shipped in
+the package are inlined, and a Content-Security-Policy forbids every request.
 """
 from __future__ import annotations
 
@@ -293,12 +293,13 @@ def preview_cards(compiled: CompiledDeck) -> list[PreviewCard]:
 @functools.lru_cache(maxsize=1)
 def mathjax_script() -> str | None:
     """MathJax 3's TeX-to-SVG build with every TeX extension (nothing is loaded later, and SVG
-    output needs no font files), from the `django-static-mathjax` package; None without it."""
-    try:
-        from importlib.resources import files
+    output needs no font files), shipped in the package's `mathjax` folder (the official build,
+    with its licence; scripts/update-mathjax.sh replaces it); None if an installation lacks it."""
+    from importlib.resources import files
 
-        source = (files("mathjax") / "static" / "mathjax" / "es5" / "tex-svg-full.js").read_text("utf-8")
-    except (ImportError, OSError, UnicodeDecodeError):
+    try:
+        source = (files("neurodeck.commands.preview") / "mathjax" / "tex-svg-full.js").read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
     # "</script" would end the inline <script> element early (the build has none; be sure).
     return re.sub(r"</(script)", r"<\\/\1", source, flags=re.IGNORECASE)
@@ -338,8 +339,8 @@ def preview_html(compiled: CompiledDeck) -> str:
         f'<span id="pv-shown" aria-live="polite">{len(cards)} of {len(cards)} cards</span>\n</div>\n',
     ]
     if has_math and mathjax is None:
-        parts.append('<p class="pv-note">Maths is shown as TeX source: install the '
-                     '<code>django-static-mathjax</code> package to typeset it.</p>\n')
+        parts.append('<p class="pv-note">Maths is shown as TeX source: this installation of neurodeck '
+                     'lacks its MathJax build (reinstall neurodeck to typeset it).</p>\n')
     parts.append('<nav class="pv-toc" aria-label="Subtopics">\n')
     for subtopic, group in groups.items():
         parts.append(f'<a href="#{_section_id(subtopic)}" data-section="{_section_id(subtopic)}">{e(subtopic)} '
