@@ -2,14 +2,93 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# ---- what the machine can do -------------------------------------------------------------------
+# A test that needs root (to mount file systems), a browser or the package index is skipped, with
+# the reason, where that is missing. `.ci/run` has all three and sets NEURODECK_REQUIRE_ALL=1,
+# which turns every skip into a failure, so nothing is silently left out there.
+
+REQUIRE_ALL = os.environ.get("NEURODECK_REQUIRE_ALL") == "1"
+
+# Where Chromium or Chrome usually is: Debian, Ubuntu (the deb or Google's), macOS.
+BROWSERS = ["chromium", "google-chrome", "google-chrome-stable", "chromium-browser",
+            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+            "/Applications/Chromium.app/Contents/MacOS/Chromium"]
+
+
+def chromium_path() -> str | None:
+    """The browser for the preview tests: $NEURODECK_CHROMIUM, else the first of BROWSERS found."""
+    if os.environ.get("NEURODECK_CHROMIUM"):
+        return os.environ["NEURODECK_CHROMIUM"]
+    return next((found for name in BROWSERS if (found := shutil.which(name))), None)
+
+
+@functools.lru_cache(maxsize=None)
+def _can_mount() -> bool:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    with tempfile.TemporaryDirectory() as folder:  # root in a container may still lack the right
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", folder],
+                          capture_output=True).returncode != 0:
+            return False
+        subprocess.run(["umount", "-l", folder], capture_output=True)
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def _index_reachable() -> bool:
+    done = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "pip", "--timeout", "10",
+                           "--retries", "1"], capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The browser's executable, or a skip saying how to get one."""
+    path = chromium_path()
+    if path is None or not Path(path).exists():
+        pytest.skip(f"needs Chromium or Chrome: none at {path}" if path else
+                    "needs Chromium or Chrome: install one (Debian: apt-get install chromium) or set "
+                    "NEURODECK_CHROMIUM to its executable")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mounts() -> None:
+    """Root's mount(8), for full-disk and read-only file systems; a skip without it."""
+    if not _can_mount():
+        pytest.skip("needs root with permission to mount (tmpfs and bind mounts); .ci/run runs as root")
+
+
+@pytest.fixture(scope="session")
+def package_index() -> None:
+    """The package index pip is configured for; a skip when it cannot be reached."""
+    if not _index_reachable():
+        pytest.skip("needs the package index (pip index versions pip failed)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_ALL and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"NEURODECK_REQUIRE_ALL=1 turns this skip into a failure: {reason}"
+
 
 # A 1x1 PNG; real image bytes so the content check accepts it.
 PNG = base64.b64decode(

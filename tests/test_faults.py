@@ -1,7 +1,7 @@
 """Faults: killed builds, full and read-only disks, concurrent builds.
 
 The tests run as root, which ignores file permissions, so they use real mounts: a tiny tmpfs
-for a full disk and read-only mounts for unwritable folders.
+for a full disk and read-only mounts for unwritable folders (skipped without root; .ci/run is root).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from neurodeck.cli import main
@@ -129,6 +130,7 @@ def test_sigkill_during_the_package_write_keeps_the_old_package(project):
     assert (project / "dist" / "test-deck.apkg").read_bytes() != good_apkg
 
 
+@pytest.mark.usefixtures("mounts")
 def test_full_disk_is_a_clear_error_and_keeps_the_previous_package(project):
     with mounted(project / "dist", "-t", "tmpfs", "-o", "size=256k", "tmpfs"):
         assert CliRunner().invoke(main, ["build"]).exit_code == 0
@@ -145,6 +147,7 @@ def test_full_disk_is_a_clear_error_and_keeps_the_previous_package(project):
         assert sorted(p.name for p in (project / "dist").iterdir()) == ["test-deck.apkg"]
 
 
+@pytest.mark.usefixtures("mounts")
 def test_read_only_output_folder_is_a_clear_error(project):
     with mounted(project / "ro", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs"):
         result = CliRunner().invoke(main, ["build", "--out", "ro/dist"])
@@ -154,6 +157,7 @@ def test_read_only_output_folder_is_a_clear_error(project):
         assert "Traceback" not in result.output
 
 
+@pytest.mark.usefixtures("mounts")
 def test_read_only_lock_fails_without_replacing_the_package(project):
     assert CliRunner().invoke(main, ["build"]).exit_code == 0
     good = (project / "dist" / "test-deck.apkg").read_bytes()

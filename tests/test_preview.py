@@ -1,8 +1,6 @@
 """The HTML preview: the template renderer against the real Anki engine, the page file, and the
-page itself in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright)."""
+page itself in a real headless Chromium or Chrome (conftest.chromium_path finds it) driven by Playwright."""
 from __future__ import annotations
-
-import os
 
 import re
 import shutil
@@ -219,20 +217,18 @@ def test_mathjax_comes_from_the_installed_package():
 
 # ---- in a real browser -------------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("NEURODECK_CHROMIUM", "/usr/bin/chromium")  # GitHub runners: their Chrome
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium):
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (`.ci/run` does: apt-get install -y chromium)"
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 class Page:
