@@ -55,6 +55,7 @@ def released(root: Path) -> tuple[str | None, str | None]:
 
 # ---- rule 6: full disk, read-only files and folders --------------------------------------------
 
+@pytest.mark.usefixtures("mounts")
 def test_release_on_a_full_disk_leaves_manifest_and_lock_whole(tmp_path, monkeypatch):
     """The reported case: `release` rewrote the manifest in place and left it truncated. Here the
     project lives on a tiny tmpfs, filled so that k bytes stay free, for many k: whichever write
@@ -115,6 +116,7 @@ def test_read_only_manifest_and_lock_are_refused_by_name(project):
         assert snapshot(project) == before
 
 
+@pytest.mark.usefixtures("mounts")
 def test_read_only_folders_are_refused_by_name(project):
     manifest = project / MANIFEST  # globs that `new` must extend
     manifest.write_text(manifest.read_text().replace("[cards/*.yaml]", "[cards/a.yaml, cards/b.yaml]"))
