@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import import_package, write
 
-from neurodeck.commands import preview
+from neurodeck.commands.preview import page as preview
 from neurodeck.pipeline.build import build, compile_deck
 from neurodeck.apkg.notetypes import note_types
 from neurodeck.commands.preview import (fill_type_answers, preview_cards, preview_html, render_card, render_template,
