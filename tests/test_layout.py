@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 
 from conftest import REPO
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 
 def test_every_data_file_of_the_package_is_declared_package_data():
