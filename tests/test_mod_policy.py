@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from neurodeck.apkg.reader import read_package
 from neurodeck.cli import main
@@ -149,3 +151,92 @@ def test_check_upgrade_fails_a_package_whose_content_anki_does_not_apply(project
     assert "FAILED" in text.splitlines()[0] and "new content not applied" in text
     done = CliRunner().invoke(main, ["check-upgrade", str(v1), str(v2), "--json", *extra])
     assert done.exit_code == 0 and json.loads(done.stdout)["not_applied"] == []
+
+
+# ---- the rule over sequences of edits, rollbacks and lost locks --------------------------------
+
+EDIT, ROLLBACK, LOSE_LOCK = "edit", "rollback", "lose-lock"
+STEP = st.one_of(
+    st.tuples(st.just(EDIT), st.sampled_from(["mn-discovery", "mn-term", "ot-site"]), st.integers(0, 2)),
+    st.tuples(st.just(ROLLBACK), st.integers(0, 20)),
+    st.tuples(st.just(LOSE_LOCK)),
+)
+
+
+def apply_step(root: Path, step: tuple, history: list[dict[str, bytes]]) -> None:
+    lock, cards = root / "decks" / "test-deck.lock", root / "cards"
+    if step[0] == EDIT:
+        _, card, version = step
+        files = {path: path.read_text() for path in cards.glob("*.yaml")}
+        for path, text in files.items():
+            marker = f"  - id: {card}\n"
+            if marker in text:  # a line of the card's own, rewritten to one of three versions
+                head, tail = text.split(marker, 1)
+                lines = tail.split("\n")
+                at = next(i for i, line in enumerate(lines) if line.startswith("    answer:"))
+                lines[at] = f"    answer: Version {version}."
+                path.write_text(head + marker + "\n".join(lines))
+    elif step[0] == ROLLBACK and history:  # cards and lock as an earlier release had them
+        for name, data in history[step[1] % len(history)].items():
+            target = root / name
+            target.unlink(missing_ok=True)
+            if data is not None:
+                target.write_bytes(data)
+    elif step[0] == LOSE_LOCK:
+        lock.unlink(missing_ok=True)
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    lock = root / "decks" / "test-deck.lock"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in (root / "cards").glob("*.yaml")}
+    return dict(files, **{"decks/test-deck.lock": lock.read_bytes() if lock.exists() else None})
+
+
+@pytest.mark.fuzz
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=st.lists(st.tuples(STEP, st.integers(-500, 500)), min_size=1, max_size=6))
+def test_every_release_reaches_a_student_who_has_every_earlier_one(steps, tmp_path_factory, monkeypatch):
+    """Each step changes the sources (an edit, a rollback of cards and lock to an earlier
+    release, a lost lock), then releases with a clock that may run backwards (an older
+    SOURCE_DATE_EPOCH). A build may refuse, and then `--previous` with the newest release, as its
+    hint says, must succeed. A student imports every release: each must arrive whole, checked
+    against Anki's rule (a note updates only if its mod is newer) and then by the engine itself."""
+    from conftest import CARDS_A, CARDS_B, MANIFEST as MANIFEST_TEXT, PNG, write
+
+    root = tmp_path_factory.mktemp("history")
+    monkeypatch.setenv("NEURODECK_CACHE_DIR", str(root / "cache"))
+    write(root / "decks" / "test-deck.yaml", MANIFEST_TEXT)
+    write(root / "cards" / "a.yaml", CARDS_A)
+    write(root / "cards" / "b.yaml", CARDS_B)
+    (root / "cards" / "media").mkdir()
+    (root / "cards" / "media" / "insula.png").write_bytes(PNG)
+    manifest, out = root / "decks" / "test-deck.yaml", root / "dist"
+    history, packages, student = [], [], {}  # student: guid -> (mod, fields, tags), as Anki keeps it
+    now = T2
+    for number, (step, tick) in enumerate([((EDIT, "mn-discovery", 0), 0)] + steps):
+        apply_step(root, step, history)
+        now += tick
+        result = build(manifest, out, now=now)
+        if not result.ok:
+            assert all("--previous" in p.hint for p in result.problems), [p.format() for p in result.problems]
+            result = build(manifest, out, now=now, previous=str(packages[-1]))
+        assert result.ok, [p.format() for p in result.problems]
+        package = root / f"r{number}.apkg"
+        shutil.copy(result.output, package)
+        packages.append(package)
+        history.append(snapshot(root))
+        for note in read_package(package)[0].notes:
+            had = student.get(note.guid)
+            if had is None or note.mod > had[0]:
+                student[note.guid] = (note.mod, note.fields, note.tags)
+            assert student[note.guid][1:] == (note.fields, note.tags), f"release {number} skipped by Anki"
+    from anki.collection import Collection
+
+    col = Collection(str(root / "student.anki2"))
+    try:
+        for package in packages:
+            import_package(col, package)
+        kept = {n.guid: tuple(n.fields) for n in map(col.get_note, col.find_notes(""))}
+    finally:
+        col.close()
+    assert kept == {n.guid: n.fields for n in read_package(packages[-1])[0].notes}

@@ -248,19 +248,22 @@ def note_content(kind: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> t
 
 
 def going_back(entry: Entry, content: tuple, shipped: list[Shipped]) -> Shipped | None:
-    """The release that students may have with this note at a `mod` at least as new as `entry`'s
-    but with other content: Anki would skip this build's note for them. None if there is none."""
+    """A release that gave this note a newer `mod` than `entry` has, or the same `mod` with other
+    content: Anki would skip this build's note for students who have it, or (same content) the
+    lock would hold an older `mod` than students have, and skip the note's next change. None if
+    there is none."""
     for release in shipped:
-        if release.mod >= entry.mod and not release.same(entry.hash, content):
+        if release.mod > entry.mod or (release.mod == entry.mod and not release.same(entry.hash, content)):
             return release
     return None
 
 
 def past(entry: Entry, content: tuple, shipped: list[Shipped], now: int) -> Entry:
     """`entry` with a `mod` past every release that shipped this note: strictly newer than a
-    release with other content (so Anki applies this build's), equal to the newest release with
-    the same content (students who have it need nothing, and the lock catches up with it)."""
-    if going_back(entry, content, shipped) is not None:
+    release with a `mod` as new and other content (so Anki applies this build's), equal to the
+    newest release with the same content (students who have it need nothing, and the lock
+    catches up with it)."""
+    if any(r.mod >= entry.mod and not r.same(entry.hash, content) for r in shipped):
         return entry._replace(mod=max(now, entry.mod + 1, *(r.mod + 1 for r in shipped)))
     newest = max((r.mod for r in shipped), default=entry.mod)
     return entry._replace(mod=newest) if newest > entry.mod else entry

@@ -202,7 +202,8 @@ class Watch:
 
 def going_back(notes: list[Note], entries: dict[str, Entry], releases: Releases, lock_shown: str) -> list[Problem]:
     """One problem per release that students may have with newer `mod`s than this build gives
-    notes whose content differs: Anki would keep the release's content for them."""
+    (or as new, with other content): Anki would keep the release's content for them, now or at
+    the note's next change."""
     if not releases.by_id and not releases.by_guid:
         return []
     behind: dict[str, list[str]] = {}
@@ -219,7 +220,7 @@ def going_back(notes: list[Note], entries: dict[str, Entry], releases: Releases,
         problems.append(Problem(
             Location(lock_shown),
             f"{len(ids)} note{'s' if len(ids) != 1 else ''} would get older `mod` times than release {where} "
-            f"gave them, with other content ({shown}): Anki would skip them for students who have that release "
+            f"gave them ({shown}): Anki would skip their changes for students who have that release "
             "(was the lock rolled back, or rebuilt with an older SOURCE_DATE_EPOCH?)",
             f"run `neurodeck build --previous {where}` to record newer mod times in the lock, then commit it"))
     return problems
