@@ -97,3 +97,16 @@ def test_check_upgrade_passes_an_upgrade_exported_by_anki(releases, member, engi
     assert done.exit_code == 0 and report["ok"], done.output
     assert report["updated"] == ["PVN and SON."] and report["vanished"] == [] and report["not_applied"] == []
     assert report["reviews_before"] == report["reviews_after"] == 2
+
+
+@pytest.mark.parametrize("member", ["anki21", "anki21b"])
+def test_diff_reads_packages_exported_by_anki(releases, member):
+    """diff used to refuse the current format ("export it again with 'Support older Anki versions'")."""
+    done = CliRunner().invoke(main, ["diff", str(releases[0][member]), str(releases[1][member]), "--json"])
+    assert done.exit_code == 0, done.output
+    [deck] = json.loads(done.stdout)["decks"]
+    assert deck["deck"] == "Anki Deck" and deck["summary"]["changed"] == 1 and deck["summary"]["unchanged"] == 1
+    [change] = deck["changed"]
+    assert change["decks"] == ["Anki Deck::Hormones"]
+    assert [(f["name"], f["old"], f["new"]) for f in change["fields"]] == [("Back", "In the hypothalamus.",
+                                                                           "PVN and SON.")]

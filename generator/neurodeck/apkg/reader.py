@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -334,8 +335,9 @@ def _zip(path: Path) -> Iterator[zipfile.ZipFile]:
             yield zf
     except PackageError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
-        raise PackageError(f"not an Anki package (not a readable zip file: {exc})") from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, zlib.error) as exc:
+        raise PackageError(f"not a readable Anki package: not an Anki package, or a damaged one (zip: {exc})",
+                           "give an .apkg exported from Anki or built by neurodeck") from exc
     except RuntimeError as exc:  # an encrypted member
         raise PackageError(f"not an Anki package: {exc}") from exc
     except OSError as exc:
