@@ -15,7 +15,7 @@ from neurodeck.commands.diff import (
     format_markdown,
     format_text,
     load_side,
-    plain_text,
+    field_text as plain_text,
     word_diff,
 )
 

@@ -66,6 +66,7 @@ TAG_PATTERN = r"[\w-]+(?:::[\w-]+)*"
 ROOT_TAG_PATTERN = r"[A-Za-z0-9_-]+"
 VERSION_PATTERN = r"\d+(?:\.\d+){0,3}"
 FLAG_VALUES = {True: ("true", "yes"), False: ("false", "no")}
+RETIRED_TAG = "retired"  # a retired card's note is tagged <root tag>::retired
 
 
 def fields_of(card_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -17,9 +17,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from neurodeck.model import Location, Problem
-
-RETIRED_SUFFIX = "::retired"
+from neurodeck.model import RETIRED_TAG, Location, Problem
 
 
 @dataclass
@@ -140,4 +138,4 @@ def _name(fields) -> str:
 
 
 def _is_retired(tags) -> bool:
-    return any(t.endswith(RETIRED_SUFFIX) for t in tags)
+    return any(t.endswith("::" + RETIRED_TAG) for t in tags)

@@ -16,9 +16,10 @@ from neurodeck import lockfile
 from neurodeck.checks.names import slug
 from neurodeck.source.cards import load_card_file
 from neurodeck.render.media import MediaStore
-from neurodeck.model import Card, DeckContext, Note, Problem, Text
+from neurodeck.model import RETIRED_TAG, Card, DeckContext, Note, Problem, Text
 from neurodeck.render import cloze
-from neurodeck.render.markdown import MediaResolver, plain_text, render_field
+from neurodeck.render.markdown import MediaResolver, render_field
+from neurodeck.render.plaintext import plain_text
 from neurodeck.checks.rules import (check_anki_syntax, check_card, check_cloze_fields, check_field_characters,
                                    check_tags)
 
@@ -50,9 +51,6 @@ def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult
         for name in note.media:
             result.media[name] = str(media.sources[name])
     return result
-
-
-RETIRED_TAG = "retired"
 
 
 def retirement_notice(card: Card, render) -> str:

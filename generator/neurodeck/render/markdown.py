@@ -263,13 +263,3 @@ def _unwrap_single_paragraph(body: str) -> str:
     if body.startswith("<p>") and body.endswith("</p>") and body.find("<p>", 3) < 0:
         return body[3:-4]
     return body
-
-
-_TAG = re.compile(r"<[^>]*>")
-
-
-def plain_text(body: str) -> str:
-    """HTML -> text, as Anki's sort field and checksum see it."""
-    if "<" not in body and "&" not in body:
-        return body.strip()
-    return html.unescape(_TAG.sub(" ", body)).strip()

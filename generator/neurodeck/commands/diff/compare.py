@@ -10,12 +10,12 @@ from __future__ import annotations
 import difflib
 
 from neurodeck.commands.diff.model import (DeckDiff, DiffWarning, FieldChange, Move, NoteChange, NoteInfo, NoteRef,
-                                           NoteTypeChange, NoteTypeInfo, Segment, Snapshot, plain_text, plural)
-
-RETIRED_TAG = "retired"  # same as notes.RETIRED_TAG; not imported to keep this module light
+                                           NoteTypeChange, NoteTypeInfo, Segment, Snapshot, field_text, plural)
+from neurodeck.model import RETIRED_TAG
 
 
 def is_retired(tags) -> bool:
+    """Whether a note's tags mark it retired (neurodeck tags it <root>::retired)."""
     return any(t == RETIRED_TAG or t.endswith("::" + RETIRED_TAG) for t in tags)
 
 
@@ -70,7 +70,7 @@ def _note_change(old: NoteInfo, new: NoteInfo, old_types: dict[int, NoteTypeInfo
         after = new.fields[i] if i < len(new.fields) else ""
         if before != after:
             name = names[i] if i < len(names) else f"field {i + 1}"
-            a, b = plain_text(before), plain_text(after)
+            a, b = field_text(before), field_text(after)
             change.fields.append(FieldChange(name, a, b, word_diff(a, b)))
     change.tags_added = sorted(set(new.tags) - set(old.tags))
     change.tags_removed = sorted(set(old.tags) - set(new.tags))

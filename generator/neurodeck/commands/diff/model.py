@@ -4,9 +4,10 @@ Plain data, and the few text helpers the reading, comparing and formatting modul
 """
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import asdict, dataclass, field
+
+from neurodeck.render.plaintext import plain_text
 
 
 # ---- snapshots: what one side holds ---------------------------------------------------------
@@ -146,10 +147,7 @@ def plural(count: int, noun: str) -> str:
 _IMG = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)[^>]*>""", re.IGNORECASE)
 
 
-_HTML_TAG = re.compile(r"<[^>]*>")
-
-
-def plain_text(field_html: str) -> str:
-    """A field as words: tags stripped (images kept as "[image: name]"), entities decoded."""
-    text = _IMG.sub(lambda m: f" [image: {m.group(1)}] ", field_html)
-    return " ".join(html.unescape(_HTML_TAG.sub(" ", text)).split())
+def field_text(field_html: str) -> str:
+    """A field as the diff compares and names it: its plain text with each image kept as
+    "[image: name]", whitespace runs as one space."""
+    return " ".join(plain_text(_IMG.sub(lambda m: f" [image: {m.group(1)}] ", field_html)).split())

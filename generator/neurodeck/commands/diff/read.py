@@ -6,7 +6,7 @@ from pathlib import Path
 
 from neurodeck.apkg.reader import PackageContents
 from neurodeck.apkg.reader import read_package as read_contents
-from neurodeck.commands.diff.model import NoteInfo, NoteTypeInfo, Snapshot, plain_text
+from neurodeck.commands.diff.model import NoteInfo, NoteTypeInfo, Snapshot, field_text
 from neurodeck.model import Problem
 
 
@@ -26,7 +26,7 @@ def snapshot(contents: PackageContents, label: str, key: str) -> Snapshot:
         decks_of.setdefault(nid, set()).add(deck_names.get(did, f"deck {did}"))
     result = Snapshot(label=label, key=key, deck="")
     for note in contents.notes:
-        name = plain_text(note.fields[-1]) or plain_text(note.fields[0])
+        name = field_text(note.fields[-1]) or field_text(note.fields[0])
         result.notes[note.guid] = NoteInfo(note.guid, name[:80] or note.guid, note.notetype, note.fields,
                                            tuple(sorted(note.tags)), tuple(sorted(decks_of.get(note.id, ()))))
     result.notetypes = {mid: NoteTypeInfo(nt.id, nt.name, nt.fields, nt.templates, nt.cloze, nt.css, nt.texts)

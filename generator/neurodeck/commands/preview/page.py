@@ -21,6 +21,7 @@ from neurodeck.checks.names import slug
 from neurodeck.commands.preview.template import render_card
 from neurodeck.model import Note, Problem
 from neurodeck.pipeline.build import CompiledDeck, compile_deck, write_problem
+from neurodeck.render.plaintext import plain_text
 
 _MATH = re.compile(r"\\\(|\\\[")
 
@@ -158,7 +159,7 @@ def _section_id(subtopic: str) -> str:
 def _card_html(card: PreviewCard, media: dict[str, bytes]) -> str:
     note, e = card.note, html.escape
     source = card.fields.get("Source", "")
-    search = " ".join([_plain(card.question), _plain(card.answer), _plain(source),
+    search = " ".join([plain_text(card.question), plain_text(card.answer), plain_text(source),
                        note.id, " ".join(note.tags), note.subtopic, card.label, note.type]).lower()
     side_class = f"card card{card.ord + 1}"
     retired = ' <span class="pv-badge">retired</span>' if note.retired else ""
@@ -190,13 +191,6 @@ def _inline_images(body: str, media: dict[str, bytes]) -> str:
         return f"{match.group(1)}data:{mime};base64,{base64.b64encode(data).decode()}{match.group(3)}"
 
     return _IMG_SRC.sub(data_url, body) if "<img" in body else body
-
-
-_HTML_TAG = re.compile(r"<[^>]*>")
-
-
-def _plain(body: str) -> str:
-    return html.unescape(_HTML_TAG.sub(" ", body))
 
 
 # ---- writing ----------------------------------------------------------------------------------------

@@ -1,0 +1,15 @@
+"""HTML -> plain text: what the build's sort field and checksum, the diff's word comparison and
+the preview's search read of a field."""
+from __future__ import annotations
+
+import html
+import re
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(body: str) -> str:
+    """HTML -> text, as Anki's sort field and checksum see it: tags as spaces, entities decoded."""
+    if "<" not in body and "&" not in body:
+        return body.strip()
+    return html.unescape(_TAG.sub(" ", body)).strip()
