@@ -1,4 +1,4 @@
-"""The package ships every file it reads: each data file under generator/neurodeck is package data."""
+"""The package layout: every data file it reads is package data, and the README's module map is current."""
 from __future__ import annotations
 
 import fnmatch
@@ -18,3 +18,16 @@ def test_every_data_file_of_the_package_is_declared_package_data():
             if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
     assert any(name.startswith("commands/preview/assets/") for name in data)
     assert [name for name in data if not any(fnmatch.fnmatch(name, pattern) for pattern in declared)] == []
+
+
+def test_the_readme_module_map_names_every_module_and_only_modules_that_exist():
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Development\n"):]
+    section = section[:section.find("\n## ", 1)] if "\n## " in section[1:] else section
+    named = set(re.findall(r"([\w]+\.py)\b", section))
+    package = REPO / "generator" / "neurodeck"
+    modules = {p.name for p in package.rglob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    assert named - modules == set(), "the README names modules that do not exist"
+    assert modules - named == set(), "modules missing from the README's module map"
