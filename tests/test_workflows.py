@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -34,9 +35,61 @@ def test_ci_runs_every_python_and_every_gate():
     ci = yaml.safe_load((REPO / ".github" / "workflows" / "ci.yml").read_text())
     job = ci["jobs"]["test"]
     assert job["strategy"]["matrix"]["python-version"] == CI_PYTHONS
-    commands = " ".join(step.get("run", "") for step in job["steps"])
-    for gate in ("neurodeck validate", "neurodeck lint", "python -m pytest", "neurodeck build --locked"):
+    assert job["strategy"]["matrix"]["os"] == ["ubuntu-latest", "macos-latest"]
+    assert job["runs-on"] == "${{ matrix.os }}"
+    commands = [step.get("run", "") for step in job["steps"]]
+    assert commands[2] == "python -m pip install -e '.[test]' -c constraints.txt"
+    for gate in ("ruff check", "mypy", "neurodeck validate", "neurodeck lint", "python -m pytest",
+                 "neurodeck build --locked --json > build-report.json"):
         assert gate in commands
+
+
+def test_ci_run_installs_like_ci_yml_and_lets_no_test_skip():
+    script = (REPO / ".ci" / "run").read_text()
+    assert ".venv/bin/python -m pip install -q -e '.[test]' -c constraints.txt" in script
+    assert "export NEURODECK_REQUIRE_ALL=1" in script
+    for step in ("neurodeck validate", "neurodeck lint", "python -m pytest", "neurodeck build --locked"):
+        assert f".venv/bin/{step}" in script
+
+
+def run_pytest(folder: Path, **env: str) -> subprocess.CompletedProcess:
+    """pytest on `folder` with this suite's conftest as a plugin."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("NEURODECK_REQUIRE_ALL", "NEURODECK_CHROMIUM")}
+    environ.update(env, PYTHONPATH=str(REPO / "tests"))
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider", "-rs",
+                           str(folder)], cwd=folder, env=environ, capture_output=True, text=True)
+
+
+def test_require_all_turns_every_skip_into_a_failure(tmp_path):
+    (tmp_path / "test_x.py").write_text(
+        "import pytest\n\n"
+        "def test_explicit_skip():\n    pytest.skip('nothing to see')\n\n"
+        "def test_missing_browser(chromium):\n    pass\n\n"
+        "def test_runs():\n    pass\n")
+    plain = run_pytest(tmp_path, NEURODECK_CHROMIUM=str(tmp_path / "no-browser"))
+    assert plain.returncode == 0, plain.stdout
+    assert "1 passed, 2 skipped" in plain.stdout
+    assert f"needs Chromium or Chrome: none at {tmp_path / 'no-browser'}" in plain.stdout
+
+    strict = run_pytest(tmp_path, NEURODECK_CHROMIUM=str(tmp_path / "no-browser"), NEURODECK_REQUIRE_ALL="1")
+    assert strict.returncode == 1, strict.stdout
+    assert "1 failed, 1 passed, 1 error" in strict.stdout  # the fixture's skip is a setup error
+    assert strict.stdout.count("NEURODECK_REQUIRE_ALL=1 turns this skip into a failure") >= 2
+
+
+def test_pre_commit_runs_ruff_and_mypy_from_the_index_at_the_pinned_versions():
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    [local] = config["repos"]
+    assert local["repo"] == "local"
+    hooks = {hook["id"]: hook for hook in local["hooks"]}
+    assert hooks["ruff"]["entry"].startswith("ruff check") and hooks["mypy"]["entry"] == "mypy"
+    pins = constraints()
+    for hook in hooks.values():
+        assert hook["language"] == "python"  # installed from the package index into the hook's env
+        for dependency in map(Requirement, hook["additional_dependencies"]):
+            assert dependency in pins, f"{dependency} is not a line of constraints.txt"
+    assert {canonicalize_name(Requirement(d).name) for d in hooks["mypy"]["additional_dependencies"]} >= {
+        "mypy", "types-pyyaml", "click", "anki", "nh3", "platformdirs", "watchfiles", "zstandard"}
 
 
 def test_release_workflow_checks_builds_upgrades_and_publishes():
