@@ -62,7 +62,7 @@ def _tree_rss(pid: int) -> int:
         current = todo.pop()
         try:
             rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
-            total += int(next(l.split()[1] for l in rollup.splitlines() if l.startswith("Pss:")))
+            total += int(next(row.split()[1] for row in rollup.splitlines() if row.startswith("Pss:")))
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, StopIteration, ValueError):
@@ -198,8 +198,9 @@ HEADER = ("case", "measured (median)", "reference", "ratio", "target", "met")
 
 
 def _package_write(root: Path, runs: int) -> tuple[float, float]:
-    from neurodeck.pipeline.build import compile_deck, package_deck
     from lower_bound import rows_of, write_rows
+
+    from neurodeck.pipeline.build import compile_deck, package_deck
 
     os.chdir(root)
     compiled = compile_deck(Path("decks/bench.yaml"))

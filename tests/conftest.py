@@ -36,7 +36,7 @@ def chromium_path() -> str | None:
     return next((found for name in BROWSERS if (found := shutil.which(name))), None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _can_mount() -> bool:
     if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
         return False
@@ -48,7 +48,7 @@ def _can_mount() -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _index_reachable() -> bool:
     done = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "pip", "--timeout", "10",
                            "--retries", "1"], capture_output=True)

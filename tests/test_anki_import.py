@@ -4,11 +4,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from neurodeck.apkg import notetypes
-from neurodeck.pipeline.build import build
-from neurodeck.lockfile import note_guid
-
 from conftest import import_package, study_all
+from neurodeck.apkg import notetypes
+from neurodeck.lockfile import note_guid
+from neurodeck.pipeline.build import build
 
 MANIFEST = Path("decks/test-deck.yaml")
 T0 = 1_700_000_000
@@ -170,8 +169,8 @@ def test_integrity_check_is_clean(project, collection, tmp_path):
 
 
 def test_readme_table_matches_the_bundled_deck(bundled):
-    from neurodeck.pipeline.build import compile_deck
     from conftest import REPO
+    from neurodeck.pipeline.build import compile_deck
 
     compiled = compile_deck(Path("decks/neurobiology-of-intimacy.yaml"))
     rows = {}

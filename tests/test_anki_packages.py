@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import OLD_ANKI
 from neurodeck.apkg.reader import read_package
 from neurodeck.cli import main
-
-from conftest import OLD_ANKI
 
 
 def anki_releases(folder: Path) -> tuple[dict[str, Path], dict[str, Path]]:

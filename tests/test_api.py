@@ -8,8 +8,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import neurodeck as nd
 import pytest
+
+import neurodeck as nd
 from conftest import REPO, import_package
 
 DECK = "decks/neurobiology-of-intimacy.yaml"

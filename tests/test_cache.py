@@ -11,12 +11,11 @@ import cmarkgfm
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
+from conftest import PNG, REPO
+from neurodeck.cli import main
 from neurodeck.pipeline import stamps as fresh
 from neurodeck.pipeline.build import build
 from neurodeck.pipeline.store import cache_root
-from neurodeck.cli import main
-
-from conftest import PNG, REPO
 
 MANIFEST = Path("decks/test-deck.yaml")
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import platformdirs
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from conftest import REPO
 from neurodeck.cli import main
 from neurodeck.pipeline import stamps
 from neurodeck.pipeline.build import build, compile_deck
 from neurodeck.pipeline.store import cache_root
-
-from conftest import REPO
 
 MANIFEST = Path("decks/test-deck.yaml")
 

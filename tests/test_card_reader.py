@@ -9,7 +9,8 @@ import difflib
 from pathlib import Path
 
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurodeck.model import CARD_TYPES, FLAG_VALUES, Card, Problem, Text, fields_of
 from neurodeck.source import cards

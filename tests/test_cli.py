@@ -20,7 +20,7 @@ def test_build_prints_a_summary_per_deck(project):
     assert result.exit_code == 0, result.output
     assert "Test Deck: 5 notes, 7 cards (5 new, 0 changed, 0 removed)" in result.stdout
     assert "Mirror Neurons" in result.stdout and "Neuropeptides" in result.stdout
-    line = [l for l in result.stdout.splitlines() if "->" in l][0]
+    line = [row for row in result.stdout.splitlines() if "->" in row][0]
     assert "dist/test-deck.apkg" in line and "sha256 " in line and " bytes" in line
     assert Path("dist/test-deck.apkg").is_file()
 

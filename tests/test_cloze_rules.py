@@ -4,7 +4,6 @@ oracle, and render/cloze.py is pinned against the official engine."""
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -15,11 +14,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import write
 from neurodeck.cli import main
 from neurodeck.commands.verify import verify
 from neurodeck.render import cloze
-
-from conftest import write
 
 CLOZE_FILE = """\
 subtopic: Clozes

@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from conftest import alter_basic_note_type, release
 from neurodeck.apkg import notetypes
 from neurodeck.commands.diff import (
     Snapshot,
@@ -15,11 +16,11 @@ from neurodeck.commands.diff import (
     format_markdown,
     format_text,
     load_side,
-    field_text as plain_text,
     word_diff,
 )
-
-from conftest import alter_basic_note_type, release
+from neurodeck.commands.diff import (
+    field_text as plain_text,
+)
 
 MANIFEST = Path("decks/test-deck.yaml")
 T0 = 1_700_000_000

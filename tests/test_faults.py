@@ -20,11 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from neurodeck.cli import main
-from neurodeck.pipeline.store import cache_root
-from neurodeck.lockfile import read_lock
-
 from conftest import REPO, write
+from neurodeck.cli import main
+from neurodeck.lockfile import read_lock
+from neurodeck.pipeline.store import cache_root
 
 BUILD = [sys.executable, "-m", "neurodeck", "build", "--out", "dist"]
 

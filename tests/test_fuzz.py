@@ -14,9 +14,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from neurodeck.cli import main
-
 from conftest import CARDS_A, CARDS_B, MANIFEST, PNG, assert_passes_ankis_checks
+from neurodeck.cli import main
 from test_faults import leftovers
 
 pytestmark = pytest.mark.fuzz

@@ -11,9 +11,10 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import click
-import neurodeck as nd
 import pytest
 from click.testing import CliRunner
+
+import neurodeck as nd
 from conftest import REPO
 from neurodeck.cli import HELP_WIDTH, help_pages, main
 

@@ -20,10 +20,9 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import release
 from neurodeck.apkg.reader import Limits, check_package, json_depth, read_package
 from neurodeck.cli import main
-
-from conftest import release
 
 GIB = 1 << 30
 
@@ -113,7 +112,7 @@ class DiskWatch:
             self.peak = max(self.peak, total)
             time.sleep(0.005)
 
-    def __enter__(self) -> "DiskWatch":
+    def __enter__(self) -> DiskWatch:
         self._thread.start()
         return self
 
@@ -231,16 +230,15 @@ def test_json_depth_ignores_brackets_in_strings():
 
 # ---- generated corruption -------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pristine() -> tuple[bytes, bytes]:
     """A package built by neurodeck and its collection, to corrupt (made once; not a fixture, so
     that hypothesis does not print its bytes with every failing example)."""
     import shutil
     import tempfile
 
-    from neurodeck.pipeline.build import build
-
     from conftest import CARDS_A, CARDS_B, MANIFEST, PNG, write
+    from neurodeck.pipeline.build import build
 
     root = Path(tempfile.mkdtemp(prefix="pristine-"))
     write(root / "decks" / "test-deck.yaml", MANIFEST)

@@ -3,10 +3,21 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from neurodeck.lockfile import (Entry, Lock, NoteTypeEntry, build_time, content_hash, next_entry, next_lock,
-                                note_guid, note_hash, read_lock)
+from neurodeck.lockfile import (
+    Entry,
+    Lock,
+    NoteTypeEntry,
+    build_time,
+    content_hash,
+    next_entry,
+    next_lock,
+    note_guid,
+    note_hash,
+    read_lock,
+)
 from neurodeck.model import Location
 
 

@@ -6,14 +6,25 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from neurodeck.checks.lint import (RULES, Setting, _duplicates, _similar_pairs, lint_cards, lint_deck, read_settings,
-                                   read_synonyms, similar_vectors)
+from neurodeck.checks.lint import (
+    RULES,
+    Setting,
+    _duplicates,
+    _similar_pairs,
+    lint_cards,
+    lint_deck,
+    read_settings,
+    read_synonyms,
+    similar_vectors,
+)
+from neurodeck.model import Card, Location, Text, has_errors
 from neurodeck.project import card_files
 from neurodeck.source.cards import load_card_file
 from neurodeck.source.manifest import load_manifest
-from neurodeck.model import Card, Location, Text, has_errors
 
 MANIFEST = """\
 name: Lint Deck

@@ -11,12 +11,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import PNG, write
 from neurodeck.cli import main
 from neurodeck.model import Location, Problem, Text
 from neurodeck.pipeline.build import build, compile_deck
 from neurodeck.render.markdown import render_field
-
-from conftest import PNG, write
 
 MANIFEST = Path("decks/test-deck.yaml")
 LOCAL = "media/insula.png"

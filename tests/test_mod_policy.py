@@ -19,12 +19,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import OLD_ANKI, import_package, release
 from neurodeck.apkg.reader import read_package
 from neurodeck.cli import main
 from neurodeck.lockfile import note_guid
 from neurodeck.pipeline.build import build
-
-from conftest import OLD_ANKI, import_package, release
 
 MANIFEST = Path("decks/test-deck.yaml")
 T1, T2, T3 = 1_700_000_000, 1_700_100_000, 1_700_200_000
@@ -201,7 +200,8 @@ def test_every_release_reaches_a_student_who_has_every_earlier_one(steps, tmp_pa
     SOURCE_DATE_EPOCH). A build may refuse, and then `--previous` with the newest release, as its
     hint says, must succeed. A student imports every release: each must arrive whole, checked
     against Anki's rule (a note updates only if its mod is newer) and then by the engine itself."""
-    from conftest import CARDS_A, CARDS_B, MANIFEST as MANIFEST_TEXT, PNG, write
+    from conftest import CARDS_A, CARDS_B, PNG, write
+    from conftest import MANIFEST as MANIFEST_TEXT
 
     root = tmp_path_factory.mktemp("history")
     monkeypatch.setenv("NEURODECK_CACHE_DIR", str(root / "cache"))

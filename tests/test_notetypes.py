@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from neurodeck.apkg.notetypes import CSS, note_types
 
+
 def test_note_type_ids_are_pinned():
     types = note_types("neurodeck-intimacy")
     assert {k: t.id for k, t in types.items()} == {

@@ -11,9 +11,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from neurodeck.pipeline.build import build
-
 from conftest import OLD_ANKI, release
+from neurodeck.pipeline.build import build
 
 MANIFEST = Path("decks/test-deck.yaml")
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write
 from neurodeck.pipeline import cache, workers
 from neurodeck.pipeline.build import build
 from neurodeck.pipeline.cache import _process_remote as original_remote
-
-from conftest import write
 
 MANIFEST = Path("decks/test-deck.yaml")
 

@@ -8,13 +8,21 @@ import string
 from pathlib import Path
 
 import pytest
-from conftest import import_package, write
 
+from conftest import import_package, write
+from neurodeck.apkg.notetypes import note_types
+from neurodeck.commands.preview import (
+    fill_type_answers,
+    preview_cards,
+    preview_html,
+    render_card,
+    render_template,
+    reveal_clozes,
+    typed_answer,
+    write_preview,
+)
 from neurodeck.commands.preview import page as preview
 from neurodeck.pipeline.build import build, compile_deck
-from neurodeck.apkg.notetypes import note_types
-from neurodeck.commands.preview import (fill_type_answers, preview_cards, preview_html, render_card, render_template,
-                               reveal_clozes, typed_answer, write_preview)
 
 MANIFEST = Path("decks/test-deck.yaml")
 TYPES = note_types("test-deck")

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import REPO, write
 from neurodeck.cli import main
 from neurodeck.pipeline import workers
 from neurodeck.pipeline.build import build, compile_deck
-
-from conftest import REPO, write
 
 MANIFEST = Path("decks/test-deck.yaml")
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]

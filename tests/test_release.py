@@ -10,9 +10,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from neurodeck.cli import main
-
 from conftest import REPO, import_package
+from neurodeck.cli import main
 
 
 def run(*args):

@@ -4,8 +4,11 @@ from __future__ import annotations
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurodeck.model import Location, Problem, Text
+from neurodeck.render import markdown as render
 from neurodeck.render.cloze import cloze_numbers
 from neurodeck.render.markdown import render_field
 
@@ -89,10 +92,6 @@ def test_braces_in_basic_text_are_plain_text():
 
 # The fast path skips the sanitiser when CommonMark cannot produce anything it would remove;
 # its output must be exactly what the sanitiser would have made.
-from hypothesis import given, settings, strategies as st  # noqa: E402
-
-from neurodeck.render import markdown as render  # noqa: E402
-
 pieces = st.one_of(
     st.sampled_from(list("*_`#>-+=|~!()\\\"'{}:.0123456789 \n\té߆😀\u200b")),
     st.sampled_from(["**", "__", "1. ", "3) ", "- ", "> ", "# ", "## ", "    ", "\n\n", "***", "---", "===",

@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neurodeck.cli import main
-
 from test_faults import add_cards, leftovers, mounted
 
 
@@ -60,7 +59,8 @@ def test_release_on_a_full_disk_leaves_manifest_and_lock_whole(tmp_path, monkeyp
     """The reported case: `release` rewrote the manifest in place and left it truncated. Here the
     project lives on a tiny tmpfs, filled so that k bytes stay free, for many k: whichever write
     fails first, every file is as it was and the message names it; or the release is complete."""
-    from conftest import CARDS_A, CARDS_B, MANIFEST as MANIFEST_TEXT, PNG
+    from conftest import CARDS_A, CARDS_B, PNG
+    from conftest import MANIFEST as MANIFEST_TEXT
 
     root = tmp_path / "disk"
     with mounted(root, "-t", "tmpfs", "-o", "size=1m", "tmpfs"):
@@ -204,7 +204,8 @@ def test_any_failing_write_leaves_every_file_and_names_it(project_factory, comma
 @pytest.fixture
 def project_factory(tmp_path_factory, monkeypatch):
     """A fresh copy of the fixture project, built and released once, as the working folder."""
-    from conftest import CARDS_A, CARDS_B, MANIFEST as MANIFEST_TEXT, PNG, write
+    from conftest import CARDS_A, CARDS_B, PNG, write
+    from conftest import MANIFEST as MANIFEST_TEXT
 
     def make() -> Path:
         root = tmp_path_factory.mktemp("proj")

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from neurodeck.pipeline.build import build, compile_deck
-
 from conftest import import_package, write
+from neurodeck.pipeline.build import build, compile_deck
 
 MANIFEST = Path("decks/test-deck.yaml")
 

@@ -8,11 +8,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from neurodeck.pipeline.build import compile_deck
+from conftest import REPO, write
 from neurodeck.cli import main
 from neurodeck.commands.schema import SCHEMAS, render, shipped_path
-
-from conftest import REPO, write
+from neurodeck.pipeline.build import compile_deck
 
 MANIFEST = Path("decks/test-deck.yaml")
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from neurodeck.cli import main
-
 from conftest import OLD_ANKI, alter_basic_note_type, release
+from neurodeck.cli import main
 
 MANIFEST = Path("decks/test-deck.yaml")
 

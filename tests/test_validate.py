@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write
 from neurodeck.pipeline.build import build, compile_deck
 from neurodeck.source.cards import load_card_file
-
-from conftest import write
 
 MANIFEST = Path("decks/test-deck.yaml")
 

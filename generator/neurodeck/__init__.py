@@ -16,9 +16,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from neurodeck.api import (Build, DiffFormat, Location, PathLike, Problem, build, check_upgrade, compare,
-                               find_manifests, format_diff, has_errors, lint, load_deck, load_project,
-                               new_card_file, preview, release, schema, stats, validate, verify)
+    from neurodeck.api import (
+        Build,
+        DiffFormat,
+        Location,
+        PathLike,
+        Problem,
+        build,
+        check_upgrade,
+        compare,
+        find_manifests,
+        format_diff,
+        has_errors,
+        lint,
+        load_deck,
+        load_project,
+        new_card_file,
+        preview,
+        release,
+        schema,
+        stats,
+        validate,
+        verify,
+    )
 
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",

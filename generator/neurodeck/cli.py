@@ -282,7 +282,8 @@ def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> Non
 
 @main.command(epilog=examples(
     ("neurodeck diff HEAD~1 HEAD", "What the last commit changes for students"),
-    ("neurodeck diff HEAD dist/neurobiology-of-intimacy.apkg", "The last commit against the package built from the working tree"),
+    ("neurodeck diff HEAD dist/neurobiology-of-intimacy.apkg",
+     "The last commit against the package built from the working tree"),
     ("neurodeck diff HEAD~1 HEAD --format markdown", "Release notes in Markdown (name the last release's tag as OLD)"),
 ))
 @click.argument("old")

@@ -12,7 +12,8 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring, encode_basestring_ascii as _ascii  # what json.dumps(str) runs
+from json.encoder import encode_basestring  # what json.dumps(str) runs
+from json.encoder import encode_basestring_ascii as _ascii
 from pathlib import Path
 from typing import NamedTuple
 
@@ -125,7 +126,8 @@ def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
             raise ValueError(f"unknown lock format {data.get('format') if isinstance(data, dict) else data!r:.40}")
         return Lock(
             namespace=_text(data["namespace"]),
-            notes={_text(k): Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"])) for k, v in data["notes"].items()},
+            notes={_text(k): Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"]))
+                   for k, v in data["notes"].items()},
             notetypes={_text(k): NoteTypeEntry(_text(v["hash"]), _mod(v["mod"]), _text(v["schema"]))
                        for k, v in data["notetypes"].items()},
             removed=[_text(r) for r in data["removed"]],

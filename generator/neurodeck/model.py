@@ -138,7 +138,7 @@ class DeckContext:
     root: Path
 
     @classmethod
-    def of(cls, manifest: Manifest) -> "DeckContext":
+    def of(cls, manifest: Manifest) -> DeckContext:
         return cls(manifest.name, manifest.namespace, manifest.tag, manifest.root)
 
 

@@ -32,7 +32,7 @@ class Releases:
     def of(self, note: Note) -> list[Shipped]:
         return self.by_id.get(note.id, []) + self.by_guid.get(note.guid, [])
 
-    def merge(self, other: "Releases") -> None:
+    def merge(self, other: Releases) -> None:
         for mine, theirs in ((self.by_id, other.by_id), (self.by_guid, other.by_guid)):
             for key, shipped in theirs.items():
                 mine.setdefault(key, []).extend(shipped)
@@ -40,7 +40,7 @@ class Releases:
 
 def from_package(path: Path, label: str, namespace: str) -> tuple[Releases | None, list[Problem]]:
     """The notes of a built package, keyed by GUID (read with the hardened reader)."""
-    from neurodeck.apkg.reader import open_collection, PackageError
+    from neurodeck.apkg.reader import PackageError, open_collection
 
     try:
         with open_collection(path) as db:

@@ -12,14 +12,15 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Sequence
+from typing import BinaryIO
 
 from neurodeck.apkg.deflate import PIECE, ParallelDeflate
 from neurodeck.apkg.files import TEMP_PREFIX
-from neurodeck.model import Note
 from neurodeck.apkg.notetypes import NoteType, note_types, stable_id
+from neurodeck.model import Note
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _LEVEL = 1
@@ -108,7 +109,8 @@ class Collection:
         deck_ids = {deck.name: deck_id(self.namespace, deck.name) for deck in decks}
         deck_json = {"1": json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])["1"]}
         for deck in decks:
-            deck_json[str(deck_ids[deck.name])] = genanki.Deck(deck_ids[deck.name], deck.name, deck.description).to_json()
+            deck_json[str(deck_ids[deck.name])] = genanki.Deck(
+                deck_ids[deck.name], deck.name, deck.description).to_json()
         first_deck = deck_ids[decks[0].name]
         models = {str(nt.id): nt.to_anki(mod, first_deck) for nt, mod in notetypes.items()}
         conn.execute("UPDATE col SET models = ?, decks = ?",
@@ -141,7 +143,7 @@ class Collection:
             self._conn = None
         self._tmp.cleanup()
 
-    def __enter__(self) -> "Collection":
+    def __enter__(self) -> Collection:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -8,9 +8,10 @@ import shutil
 import stat
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO
 
 from neurodeck.model import Location, Problem
 

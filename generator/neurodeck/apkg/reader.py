@@ -20,11 +20,12 @@ import sqlite3
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 from urllib.parse import quote
 
 from neurodeck.model import Location, Problem
@@ -171,9 +172,9 @@ class CollectionReader:
         if guids is None or len(guids) > 5000:
             rows = self.query(columns + " order by id")
         else:  # a few notes: looked up, not scanned
-            rows = sorted(row for start in range(0, len(guids), 500)
-                          for row in self.query(f"{columns} where guid in ({','.join('?' * len(guids[start:start + 500]))})",
-                                                *guids[start:start + 500]))
+            batches = [guids[start:start + 500] for start in range(0, len(guids), 500)]
+            rows = sorted(row for batch in batches
+                          for row in self.query(f"{columns} where guid in ({','.join('?' * len(batch))})", *batch))
         wanted = None if guids is None else set(guids)
         out = []
         for nid, guid, mid, mod, flds, tags in rows:
@@ -207,7 +208,8 @@ class CollectionReader:
         try:
             return self._notetypes_18() if self.schema >= 18 else self._notetypes_11()
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
-            raise PackageError(f"unexpected note type data in the collection ({exc.__class__.__name__}: {exc})") from exc
+            raise PackageError(
+                f"unexpected note type data in the collection ({exc.__class__.__name__}: {exc})") from exc
 
     def _notetypes_11(self) -> dict[int, NoteTypeRecord]:
         out = {}

@@ -18,9 +18,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from neurodeck.source.deck import load_deck
 from neurodeck.model import Card, Location, Manifest, Problem
 from neurodeck.render.cloze import CLOZE, cloze_numbers
+from neurodeck.source.deck import load_deck
 from neurodeck.source.yamlnodes import YMap, YScalar, YSeq, describe
 
 SEVERITIES = ("error", "warning", "off")
@@ -171,7 +171,7 @@ def read_synonyms(manifest: Manifest) -> tuple[Synonyms, list[Problem]]:
     "motor evoked potential"."""
     table: Synonyms = {}
     problems: list[Problem] = []
-    for answer, (loc, raw) in manifest.synonyms.items():
+    for answer, (_, raw) in manifest.synonyms.items():
         others: list[str] = []
         if not isinstance(raw, YSeq) or not raw.items:
             what = "must list at least one other form" if isinstance(raw, YSeq) else \

@@ -5,8 +5,8 @@ import re
 from typing import TYPE_CHECKING
 
 from neurodeck.lockfile import Lock
-from neurodeck.project import shown_path
 from neurodeck.model import SLUG_PATTERN, TAG_PATTERN, Card, Location, Problem, Text, has_errors
+from neurodeck.project import shown_path
 from neurodeck.render import cloze
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def check_anki_syntax(html: str, location: Location) -> list[Problem]:
             for kind in ["sound" if found.group().startswith("[sound:") else "LaTeX"]]
 
 
-def check_duplicates(notes: list["Note"]) -> list[Problem]:
+def check_duplicates(notes: list[Note]) -> list[Problem]:
     """Ids used twice in the deck, naming both places."""
     problems = []
     seen: dict[str, Location] = {}
@@ -92,7 +92,7 @@ def check_tags(tags: list[Text]) -> list[Problem]:
     return problems
 
 
-def check_against_lock(notes: list["Note"], lock: Lock | None, lock_shown: str) -> list[Problem]:
+def check_against_lock(notes: list[Note], lock: Lock | None, lock_shown: str) -> list[Problem]:
     """Changes that can never reach students who already imported a release."""
     if lock is None:
         return []
@@ -114,7 +114,7 @@ def check_against_lock(notes: list["Note"], lock: Lock | None, lock_shown: str) 
     return problems
 
 
-def check_gone(notes: list["Note"], lock: Lock | None, lock_shown: str) -> list[Problem]:
+def check_gone(notes: list[Note], lock: Lock | None, lock_shown: str) -> list[Problem]:
     """Released cards deleted instead of retired (only meaningful when every file loaded)."""
     present = {note.id for note in notes}
     return [Problem(Location(lock_shown), f"released card '{card_id}' is gone from the cards",

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 from neurodeck.apkg import files
-from neurodeck.pipeline.build import BuildResult, build, compile_deck
 from neurodeck.lockfile import build_time, version_key
+from neurodeck.model import Location, Problem
+from neurodeck.pipeline.build import BuildResult, build, compile_deck
 from neurodeck.project import shown_path
 from neurodeck.source.yamlnodes import read_text
-from neurodeck.model import Location, Problem
 
 
 def release(version: str, manifest_path: Path, out_dir: Path) -> tuple[BuildResult | None, list[Problem]]:

@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 
 from neurodeck.apkg import files
-from neurodeck.project import project_root, shown_path
 from neurodeck.checks.names import slug
-from neurodeck.source.yamlnodes import read_text
 from neurodeck.model import Location, Problem
+from neurodeck.project import project_root, shown_path
+from neurodeck.source.yamlnodes import read_text
 
 TEMPLATE = '''\
 subtopic: {subtopic}
@@ -49,7 +49,8 @@ def new_card_file(subtopic: str, root: Path, manifest: Path | None = None) -> tu
     the new card file is removed again."""
     name = slug(subtopic)
     if not subtopic.isprintable() or not name or "::" in subtopic:
-        return None, [Problem(Location(_clipped(subtopic)), "the subtopic needs letters or digits, and no '::' or control characters")]
+        return None, [Problem(Location(_clipped(subtopic)),
+                              "the subtopic needs letters or digits, and no '::' or control characters")]
     if len(name) > MAX_NAME:
         return None, [Problem(Location(_clipped(subtopic)),
                               f"the subtopic makes a file name of {len(name)} characters; the limit is {MAX_NAME}",

@@ -7,8 +7,16 @@ schema accepts those too.
 """
 from __future__ import annotations
 
+from neurodeck.model import (
+    CARD_TYPES,
+    FLAG_VALUES,
+    ROOT_TAG_PATTERN,
+    SLUG_PATTERN,
+    TAG_PATTERN,
+    VERSION_PATTERN,
+    fields_of,
+)
 from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, MANIFEST_KEYS
-from neurodeck.model import CARD_TYPES, FLAG_VALUES, ROOT_TAG_PATTERN, SLUG_PATTERN, TAG_PATTERN, VERSION_PATTERN, fields_of
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _TEXT = {"type": ["string", "number", "boolean"], "pattern": r"\S"}  # scalars are read as text
@@ -76,7 +84,8 @@ def manifest_schema() -> dict:
         "name": dict(_TEXT, description="The deck's name in Anki."),
         "namespace": {"type": "string", "pattern": f"^{SLUG_PATTERN}$",
                       "description": "The deck's identity namespace; never change it after a release."},
-        "tag": {"type": "string", "pattern": f"^{ROOT_TAG_PATTERN}$", "description": "Root of every tag the deck adds."},
+        "tag": {"type": "string", "pattern": f"^{ROOT_TAG_PATTERN}$",
+                "description": "Root of every tag the deck adds."},
         "cards": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1},
                   "description": "Globs of card files, relative to the project root."},
         "output": {"type": "string", "pattern": r"^[^/\\]+\.apkg$", "not": {"pattern": r"^(collection\.apkg|backup-)"},

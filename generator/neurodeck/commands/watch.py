@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
+from neurodeck.apkg.files import TEMP_PREFIX
 from neurodeck.pipeline.build import BuildResult, build
 from neurodeck.project import project_root
-from neurodeck.apkg.files import TEMP_PREFIX
-
 
 _SOURCE_SUFFIXES = {".yaml", ".yml", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 
@@ -17,7 +16,8 @@ def watch(manifests: list[Path], out_dir: Path, on_build: Callable[[list[BuildRe
           stop: threading.Event | None = None, debounce_ms: int = 300) -> None:
     """Build now, then again after each burst of changes to card files, manifests or images,
     until `stop` is set (or KeyboardInterrupt). A failed build keeps the last good package."""
-    from watchfiles import DefaultFilter, watch as changes_of  # only this command needs it
+    from watchfiles import DefaultFilter  # only this command needs it
+    from watchfiles import watch as changes_of
 
     out = out_dir.resolve()
 

@@ -18,22 +18,19 @@ from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
 
-from neurodeck.pipeline import stamps
-
 from neurodeck import lockfile, releases
-
 from neurodeck.apkg import files
 from neurodeck.apkg.collection import Collection, PackDeck, write_package
-from neurodeck.pipeline.cache import FileCache
-from neurodeck.lockfile import Lock
-from neurodeck.project import card_files, shown_path
-from neurodeck.source.manifest import load_manifest
-from neurodeck.render.media import MediaStore
-from neurodeck.model import Location, Manifest, Problem, Text, has_errors
-from neurodeck.model import DeckContext, Note
 from neurodeck.apkg.notetypes import NoteType, note_types
-from neurodeck.render.markdown import render_field
 from neurodeck.checks.rules import check_against_lock, check_duplicates, check_gone, check_lock_namespace
+from neurodeck.lockfile import Lock
+from neurodeck.model import DeckContext, Location, Manifest, Note, Problem, Text, has_errors
+from neurodeck.pipeline import stamps
+from neurodeck.pipeline.cache import FileCache
+from neurodeck.project import card_files, shown_path
+from neurodeck.render.markdown import render_field
+from neurodeck.render.media import MediaStore
+from neurodeck.source.manifest import load_manifest
 
 
 @dataclass

@@ -11,16 +11,17 @@ import functools
 import hashlib
 import os
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 from sys import intern
-from typing import Any, Iterator
+from typing import Any
 
+from neurodeck.model import DeckContext, Location, Note, Problem
 from neurodeck.pipeline import workers
+from neurodeck.pipeline.compile_file import FileResult, process_file
 from neurodeck.pipeline.stamps import code_key
 from neurodeck.pipeline.store import Store
 from neurodeck.render.media import MediaStore
-from neurodeck.model import DeckContext, Location, Note, Problem
-from neurodeck.pipeline.compile_file import FileResult, process_file
 
 
 class FileCache:

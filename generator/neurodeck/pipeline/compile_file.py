@@ -14,14 +14,13 @@ from sys import intern
 
 from neurodeck import lockfile
 from neurodeck.checks.names import slug
-from neurodeck.source.cards import load_card_file
-from neurodeck.render.media import MediaStore
+from neurodeck.checks.rules import check_anki_syntax, check_card, check_cloze_fields, check_field_characters, check_tags
 from neurodeck.model import RETIRED_TAG, Card, DeckContext, Note, Problem, Text
 from neurodeck.render import cloze
 from neurodeck.render.markdown import MediaResolver, render_field
+from neurodeck.render.media import MediaStore
 from neurodeck.render.plaintext import plain_text
-from neurodeck.checks.rules import (check_anki_syntax, check_card, check_cloze_fields, check_field_characters,
-                                   check_tags)
+from neurodeck.source.cards import load_card_file
 
 
 @dataclass

@@ -54,7 +54,7 @@ def _package_files(folder: Path) -> list[Path]:
 DEPENDENCIES = ("neurodeck", "genanki", "cmarkgfm", "nh3", "pyyaml")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def versions() -> dict[str, str]:
     """The installed versions of neurodeck and the libraries its output depends on.
 

@@ -38,7 +38,7 @@ class Store:
         self.secret = secret  # None: the secret could not be read or made; every read misses
 
     @classmethod
-    def open(cls, folder: Path | None = None) -> "Store":
+    def open(cls, folder: Path | None = None) -> Store:
         folder = cache_root() if folder is None else folder
         return cls(folder, _secret(folder))
 

@@ -10,13 +10,14 @@ import html
 import os
 import re
 import unicodedata
-from typing import Callable, NamedTuple
+from collections.abc import Callable
 from html.parser import HTMLParser
+from typing import NamedTuple
 from urllib.parse import unquote
 
 import cmarkgfm
-from cmarkgfm import _cmark
 import nh3
+from cmarkgfm import _cmark
 
 from neurodeck.model import Location, Problem, Text
 from neurodeck.render import cloze

@@ -51,7 +51,8 @@ class Reader:
                 self.error(value.location, f"'{key}' is {len(text):,} characters long; the limit is "
                            f"{MAX_FIELD_CHARS:,}", "split it into several cards, or move detail to 'extra'")
                 return None
-            return _new(Text, value)  # a scalar with text has a Text's fields; tuple.__new__ as this runs for every field
+            # A scalar with text has a Text's fields; tuple.__new__ as this runs for every field.
+            return _new(Text, value)
         self.error(value.location, f"'{key}' must be text, not {describe(value)}",
                    "put the text in double quotes if it contains ': ' or starts with [ or {")
         return None

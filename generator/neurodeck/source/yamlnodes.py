@@ -10,7 +10,7 @@ import gc
 import os
 import stat
 from pathlib import Path
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 import yaml
 
@@ -55,16 +55,16 @@ class YScalar(NamedTuple):
 
 
 class YSeq(NamedTuple):
-    items: list["YValue"]
+    items: list[YValue]
     location: Location
 
 
 class YMap(NamedTuple):
-    items: dict[str, tuple[Location, "YValue"]]
+    items: dict[str, tuple[Location, YValue]]
     location: Location
 
 
-YValue = Union[YScalar, YSeq, YMap]
+YValue = YScalar | YSeq | YMap
 
 
 def describe(value: YValue) -> str:

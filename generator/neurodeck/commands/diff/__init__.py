@@ -8,8 +8,20 @@ diffing and formatting are pure.
 from neurodeck.commands.diff.compare import diff_sides, diff_snapshots, is_retired, word_diff
 from neurodeck.commands.diff.format import format_json, format_markdown, format_text
 from neurodeck.commands.diff.git import load_revision
-from neurodeck.commands.diff.model import (DeckDiff, DiffWarning, FieldChange, Move, NoteChange, NoteInfo, NoteRef,
-                                           NoteTypeChange, NoteTypeInfo, Segment, Snapshot, field_text)
+from neurodeck.commands.diff.model import (
+                                           DeckDiff,
+                                           DiffWarning,
+                                           FieldChange,
+                                           Move,
+                                           NoteChange,
+                                           NoteInfo,
+                                           NoteRef,
+                                           NoteTypeChange,
+                                           NoteTypeInfo,
+                                           Segment,
+                                           Snapshot,
+                                           field_text,
+)
 from neurodeck.commands.diff.read import read_package
 from neurodeck.commands.diff.sides import compare, load_side
 from neurodeck.model import RETIRED_TAG

@@ -9,8 +9,21 @@ from __future__ import annotations
 
 import difflib
 
-from neurodeck.commands.diff.model import (DeckDiff, DiffWarning, FieldChange, Move, NoteChange, NoteInfo, NoteRef,
-                                           NoteTypeChange, NoteTypeInfo, Segment, Snapshot, field_text, plural)
+from neurodeck.commands.diff.model import (
+    DeckDiff,
+    DiffWarning,
+    FieldChange,
+    Move,
+    NoteChange,
+    NoteInfo,
+    NoteRef,
+    NoteTypeChange,
+    NoteTypeInfo,
+    Segment,
+    Snapshot,
+    field_text,
+    plural,
+)
 from neurodeck.model import RETIRED_TAG
 
 

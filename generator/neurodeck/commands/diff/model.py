@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass, field
 
 from neurodeck.render.plaintext import plain_text
 
-
 # ---- snapshots: what one side holds ---------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -4,8 +4,21 @@ template.py renders a card's sides with Anki's template language (cloze.py: the 
 page.py builds and writes the page, whose stylesheet and script are files in assets/.
 """
 from neurodeck.commands.preview.cloze import reveal_clozes
-from neurodeck.commands.preview.page import PreviewCard, mathjax_script, preview_cards, preview_html, preview_path, write_preview
-from neurodeck.commands.preview.template import field_is_empty, fill_type_answers, render_card, render_template, typed_answer
+from neurodeck.commands.preview.page import (
+    PreviewCard,
+    mathjax_script,
+    preview_cards,
+    preview_html,
+    preview_path,
+    write_preview,
+)
+from neurodeck.commands.preview.template import (
+    field_is_empty,
+    fill_type_answers,
+    render_card,
+    render_template,
+    typed_answer,
+)
 
 __all__ = [
     "PreviewCard", "field_is_empty", "fill_type_answers", "mathjax_script", "preview_cards", "preview_html",

@@ -86,7 +86,7 @@ def mathjax_script() -> str | None:
 
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _asset(name: str) -> str:
     """A file of assets/ (shipped as package data): the page's stylesheet and scripts.
 
