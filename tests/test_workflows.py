@@ -38,7 +38,7 @@ def test_ci_runs_every_python_and_every_gate():
     assert job["strategy"]["matrix"]["os"] == ["ubuntu-latest", "macos-latest"]
     assert job["runs-on"] == "${{ matrix.os }}"
     commands = [step.get("run", "") for step in job["steps"]]
-    assert commands[2] == "python -m pip install -e '.[test]' -c constraints.txt"
+    assert "python -m pip install -e '.[test]' -c constraints.txt" in commands
     for gate in ("ruff check", "mypy", "neurodeck validate", "neurodeck lint", "python -m pytest",
                  "neurodeck build --locked --json > build-report.json"):
         assert gate in commands
