@@ -317,7 +317,7 @@ def test_the_bundled_deck_in_a_browser(bundled, browser, tmp_path):
     assert path is not None, problems
     compiled = compile_deck(manifest)
     expected = _cards(compiled)
-    assert expected == len(preview_cards(compiled)) == 256
+    assert expected == len(preview_cards(compiled)) == 264
     page = Page(browser, path)
     try:
         assert len(page.visible_cards()) == expected
