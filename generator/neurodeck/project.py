@@ -7,10 +7,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from neurodeck.model import Problem
-
 if TYPE_CHECKING:
-    from neurodeck.model import Manifest
+    from neurodeck.model import Manifest, Problem
 
 
 def project_root(manifest_path: Path) -> Path:
@@ -37,6 +35,8 @@ def glob_files(root: Path, pattern: str) -> list[Path] | None:
 
 def card_files(manifest: Manifest) -> tuple[list[Path], list[Problem]]:
     """Expand the manifest's globs, relative to the project root, in a stable order."""
+    from neurodeck.model import Problem  # here: model imports dataclasses, too slow for the up-to-date check
+
     problems: list[Problem] = []
     found: dict[Path, None] = {}
     for pattern in manifest.cards:
