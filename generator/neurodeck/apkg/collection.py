@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -96,7 +96,7 @@ class Collection:
              "\x1f".join(n.fields), n.sort_field, n.checksum)
             for nid, mod, n in zip(note_ids, mods, notes)
         )
-        self._conn.executemany("INSERT INTO notes VALUES (?,?,?,?,-1,?,?,?,?,0,'')", rows)
+        self._open().executemany("INSERT INTO notes VALUES (?,?,?,?,-1,?,?,?,?,0,'')", rows)
         self._cards += zip(note_ids, [n.deck for n in notes], [n.ords for n in notes], mods)
 
     def write(self, out: BinaryIO, decks: list[PackDeck], notetypes: dict[NoteType, int],
@@ -105,7 +105,7 @@ class Collection:
         numbered by sorted name, then the media map."""
         import genanki
 
-        conn = self._conn
+        conn = self._open()
         deck_ids = {deck.name: deck_id(self.namespace, deck.name) for deck in decks}
         deck_json = {"1": json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])["1"]}
         for deck in decks:
@@ -130,7 +130,7 @@ class Collection:
             with open(self._path, "rb") as db, zf.open(_entry("collection.anki2"), "w") as entry:
                 # zipfile has no parameter for another compressor, but calls only compress() and
                 # flush() on this attribute (test_package checks the stream is ours).
-                entry._compressor = ParallelDeflate(_LEVEL)
+                entry._compressor = ParallelDeflate(_LEVEL)  # type: ignore[attr-defined]
                 shutil.copyfileobj(db, entry, PIECE)
             for index, name in enumerate(names):
                 zf.writestr(_entry(str(index)), media[name])
@@ -146,8 +146,13 @@ class Collection:
     def __enter__(self) -> Collection:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError("the package's collection is already written or closed")
+        return self._conn
 
 
 def _split_schema(schema: str) -> tuple[str, str]:
@@ -157,13 +162,13 @@ def _split_schema(schema: str) -> tuple[str, str]:
     return tables, indexes
 
 
-def _ids(mods, last: int = 0) -> list[int]:
+def _ids(mods: Iterable[int], last: int = 0) -> list[int]:
     """Unique, increasing ids in Anki's style (milliseconds) above `last`, from each row's `mod`.
 
     Rows are numbered from their own `mod`, so a note's id (its "Created" date in Anki) depends
     only on the lock, never on the clock.
     """
-    out = []
+    out: list[int] = []
     append = out.append
     for mod in mods:
         last = mod * 1000 if mod * 1000 > last else last + 1
@@ -179,8 +184,5 @@ def _entry(name: str) -> zipfile.ZipInfo:
     info.compress_type = zipfile.ZIP_DEFLATED
     # Deflate level 1: 3.5 times smaller than stored, for little time. (`compress_level` is
     # public from Python 3.13; before, only the private name exists.)
-    if hasattr(zipfile.ZipInfo, "compress_level"):
-        info.compress_level = _LEVEL
-    else:
-        info._compresslevel = _LEVEL
+    setattr(info, "compress_level" if hasattr(zipfile.ZipInfo, "compress_level") else "_compresslevel", _LEVEL)
     return info

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import sys
 import tempfile
 import zipfile
 import zlib
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any
 from urllib.parse import quote
 
 from neurodeck.model import Location, Problem
@@ -118,7 +119,7 @@ def check_package(path: Path, label: str | None = None, limits: Limits = Limits(
             zstd_media = _meta_version(zf, budget) >= 3  # the current format compresses each media file
             for info in zf.infolist():
                 with zf.open(info) as member:
-                    stream: BinaryIO = member
+                    stream: IO[bytes] = member
                     if info.filename == "collection.anki21b" or (zstd_media and info.filename not in COLLECTIONS
                                                                  and info.filename != "meta"):
                         stream = _zstd_reader(member, limits)
@@ -141,7 +142,7 @@ class CollectionReader:
         self._ops = max(limits.min_ops, limits.ops_per_byte * db_size)
         self.schema = _check_schema(self)
 
-    def query(self, sql: str, *args) -> list[tuple]:
+    def query(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
         """All rows of one query, stopped if it runs past its budget of VM steps."""
         steps = [0]
 
@@ -286,7 +287,7 @@ def open_collection(path: Path, limits: Limits = Limits()) -> Iterator[Collectio
             budget = _Budget(min(cap, room))
             try:
                 with zf.open(info) as source, open(db_path, "wb") as target:
-                    stream: BinaryIO = _zstd_reader(source, limits) if member.endswith("b") else source
+                    stream: IO[bytes] = _zstd_reader(source, limits) if member.endswith("b") else source
                     while chunk := stream.read(1 << 20):
                         budget.take(len(chunk))
                         target.write(chunk)
@@ -299,7 +300,7 @@ def open_collection(path: Path, limits: Limits = Limits()) -> Iterator[Collectio
                 conn.close()
 
 
-def parse_json(text: str, limits: Limits, what: str):
+def parse_json(text: str, limits: Limits, what: str) -> Any:
     """json.loads, after refusing text too long or nested too deep for the recursive parser."""
     if len(text) > limits.max_json_bytes:
         raise PackageError(f"{what} is too large ({len(text):,} characters)")
@@ -364,13 +365,13 @@ class _Budget:
         return count
 
 
-def _zstd_reader(source: BinaryIO, limits: Limits) -> BinaryIO:
+def _zstd_reader(source: IO[bytes], limits: Limits) -> IO[bytes]:
     import zstandard  # Anki's current export compresses with zstd (see pyproject.toml)
 
     class Checked:
         """zstandard's reader with its errors turned into PackageError."""
 
-        def __init__(self):
+        def __init__(self) -> None:
             # A frame may ask for a window of up to 2 GiB of memory; Anki's use 8 MiB at most.
             dctx = zstandard.ZstdDecompressor(max_window_size=1 << 27)
             self.reader = dctx.stream_reader(source, read_across_frames=True)
@@ -388,7 +389,8 @@ def _connect(db_path: Path, limits: Limits) -> sqlite3.Connection:
     uri = f"file:{quote(str(db_path))}?mode=ro&immutable=1"
     try:
         conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limits.max_value_bytes)
+        if sys.version_info >= (3, 11):  # Connection.setlimit is new in 3.11
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, limits.max_value_bytes)
         conn.execute("PRAGMA trusted_schema = OFF")  # no SQL functions run from the package's schema
         conn.execute("PRAGMA query_only = ON")
     except sqlite3.Error as exc:
@@ -484,7 +486,7 @@ def _proto_str(values: dict[int, int | bytes], number: int) -> str:
 
 # ---- values of the expected types ------------------------------------------------------------
 
-def _text(value, what: str) -> str:
+def _text(value: object, what: str) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):
@@ -492,17 +494,17 @@ def _text(value, what: str) -> str:
     raise PackageError(f"unexpected value in {what}: {type(value).__name__} instead of text")
 
 
-def _int(value, what: str) -> int:
+def _int(value: object, what: str) -> int:
     if isinstance(value, int):
         return value
     raise PackageError(f"unexpected value in {what}: {type(value).__name__} instead of an integer")
 
 
-def _opt_int(value) -> int | None:
+def _opt_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _blob(value) -> bytes:
+def _blob(value: object) -> bytes:
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):

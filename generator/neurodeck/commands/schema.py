@@ -7,6 +7,9 @@ schema accepts those too.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from neurodeck.model import (
     CARD_TYPES,
     FLAG_VALUES,
@@ -19,10 +22,12 @@ from neurodeck.model import (
 from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, MANIFEST_KEYS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-_TEXT = {"type": ["string", "number", "boolean"], "pattern": r"\S"}  # scalars are read as text
-_OPTIONAL_TEXT = {"type": ["string", "number", "boolean", "null"]}
-_TAGS = {"type": "array", "items": {"type": "string", "pattern": f"^{TAG_PATTERN}$"}}
-_FLAG = {"enum": [True, False, *[v for values in FLAG_VALUES.values() for v in values]]}
+Schema = dict[str, Any]  # a JSON Schema, or a part of one
+
+_TEXT: Schema = {"type": ["string", "number", "boolean"], "pattern": r"\S"}  # scalars are read as text
+_OPTIONAL_TEXT: Schema = {"type": ["string", "number", "boolean", "null"]}
+_TAGS: Schema = {"type": "array", "items": {"type": "string", "pattern": f"^{TAG_PATTERN}$"}}
+_FLAG: Schema = {"enum": [True, False, *[v for values in FLAG_VALUES.values() for v in values]]}
 
 _DESCRIPTIONS = {
     "id": "The card's identity for ever: a lowercase slug, unique in the project.",
@@ -36,8 +41,8 @@ _DESCRIPTIONS = {
 }
 
 
-def _card() -> dict:
-    properties = {key: dict(_OPTIONAL_TEXT) for key in CARD_KEYS}
+def _card() -> Schema:
+    properties: dict[str, Schema] = {key: dict(_OPTIONAL_TEXT) for key in CARD_KEYS}
     properties.update({
         "id": {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
         "type": {"enum": list(CARD_TYPES)},
@@ -49,10 +54,10 @@ def _card() -> dict:
     })
     for key, text in _DESCRIPTIONS.items():
         properties[key] = dict(properties[key], description=text)
-    rules = []
+    rules: list[Schema] = []
     for card_type in CARD_TYPES:
         required, unused = fields_of(card_type)
-        condition = ({"properties": {"type": {"const": card_type}}, "required": ["type"]}
+        condition: Schema = ({"properties": {"type": {"const": card_type}}, "required": ["type"]}
                      if card_type != "basic" else
                      {"anyOf": [{"not": {"required": ["type"]}}, {"properties": {"type": {"const": "basic"}}}]})
         rules.append({"if": condition, "then": {
@@ -63,7 +68,7 @@ def _card() -> dict:
             "allOf": rules}
 
 
-def card_file_schema() -> dict:
+def card_file_schema() -> Schema:
     """The schema of a card file (cards/*.yaml)."""
     assert set(FILE_KEYS) == {"subtopic", "tags", "cards"}
     return {
@@ -77,9 +82,9 @@ def card_file_schema() -> dict:
     }
 
 
-def manifest_schema() -> dict:
+def manifest_schema() -> Schema:
     """The schema of a deck manifest (decks/*.yaml)."""
-    properties = {key: dict(_OPTIONAL_TEXT) for key in MANIFEST_KEYS}
+    properties: dict[str, Schema] = {key: dict(_OPTIONAL_TEXT) for key in MANIFEST_KEYS}
     properties.update({
         "name": dict(_TEXT, description="The deck's name in Anki."),
         "namespace": {"type": "string", "pattern": f"^{SLUG_PATTERN}$",
@@ -105,10 +110,8 @@ def manifest_schema() -> dict:
 SCHEMAS = {"card-file": card_file_schema, "manifest": manifest_schema}
 
 
-def shipped_path(name: str):
+def shipped_path(name: str) -> Path:
     """Where the generated schema ships inside the package (kept equal to the generator by a test)."""
-    from pathlib import Path
-
     return Path(__file__).parent / "schemas" / f"{name}.schema.json"
 
 

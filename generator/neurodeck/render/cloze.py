@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 # rslib's tokenizer: "{{c", digits and commas, "::" opens; "}}" closes; everything else is text.
@@ -30,7 +31,7 @@ def ordinals(digits: str) -> tuple[int, ...]:
 class Deletion:
     ordinals: tuple[int, ...]
     marker: str  # the opening as written, e.g. "{{c1::"
-    nodes: list = field(default_factory=list)  # str | Deletion
+    nodes: list[str | Deletion] = field(default_factory=list)
     hint: str | None = None
 
     def text(self) -> str:
@@ -40,7 +41,7 @@ class Deletion:
 
 @dataclass
 class Parsed:
-    nodes: list  # str | Deletion, as Anki renders them
+    nodes: list[str | Deletion]  # as Anki renders them
     unclosed: list[Deletion]  # openings never closed: Anki drops them and their text
     stray_closings: int  # "}}" outside any deletion: Anki shows them as text
     unrecognised: list[str]  # "{{c...::" markers Anki takes for text
@@ -88,7 +89,7 @@ def parse(text: str) -> Parsed:
     return result
 
 
-def _walk(nodes: list):
+def _walk(nodes: list[str | Deletion]) -> Iterator[Deletion]:
     for node in nodes:
         if isinstance(node, Deletion):
             yield node
@@ -107,7 +108,7 @@ def cloze_numbers(text: str) -> list[int]:
     return sorted(numbers(text))
 
 
-def card_ordinals(fields) -> tuple[int, ...]:
+def card_ordinals(fields: Iterable[str]) -> tuple[int, ...]:
     """The card ordinals Anki generates for a cloze note with these fields, ascending."""
     found: set[int] = set()
     for value in fields:
@@ -129,7 +130,7 @@ def problems(text: str) -> list[tuple[str, str, str]]:
 
     `text` is the field's HTML as stored in the package."""
     parsed = parse(text)
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str]] = []
     for marker in parsed.unrecognised:
         found.append((f"'{marker}' is not a deletion Anki recognises",
                       f"number deletions from 1 to {MAX_NUMBER}, as {{{{c1::text}}}}", "error"))
