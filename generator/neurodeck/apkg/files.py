@@ -9,7 +9,7 @@ import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -126,7 +126,7 @@ def discard(tmp: Path) -> None:
         pass
 
 
-_HINTS = {
+_HINTS: dict[int | None, str] = {
     errno.ENOSPC: "the disk is full: free some space and try again",
     errno.EDQUOT: "the disk quota is exhausted: free some space and try again",
     errno.EROFS: "the file system is read-only: choose another folder, or make it writable",
@@ -182,12 +182,12 @@ def _folder_lock(manifest: Path, exclusive: bool) -> Iterator[None]:
         os.close(handle)  # closing releases the lock
 
 
-def exclusive(manifest: Path):
+def exclusive(manifest: Path) -> AbstractContextManager[None]:
     """Hold the manifest's lock alone: builds and releases of one project take turns."""
     return _folder_lock(manifest, True)
 
 
-def shared(manifest: Path):
+def shared(manifest: Path) -> AbstractContextManager[None]:
     """Hold the manifest's lock with other readers, while reading the manifest and its lock file,
     so that a release's two writes are seen both or neither."""
     return _folder_lock(manifest, False)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neurodeck.lockfile import Lock
@@ -123,7 +124,7 @@ def check_gone(notes: list[Note], lock: Lock | None, lock_shown: str) -> list[Pr
             for card_id in sorted(set(lock.notes if lock else ()) - present)]
 
 
-def check_lock_namespace(lock: Lock | None, namespace: str, lock_path) -> list[Problem]:
+def check_lock_namespace(lock: Lock | None, namespace: str, lock_path: Path) -> list[Problem]:
     if lock is not None and lock.namespace != namespace:
         return [Problem(Location(shown_path(lock_path)),
                         f"lock was made for namespace '{lock.namespace}', the manifest says '{namespace}'",

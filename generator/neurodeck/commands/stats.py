@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from neurodeck.pipeline.build import CompiledDeck
 
 
-def deck_stats(compiled) -> dict:
-    """Statistics of a compiled deck (build.CompiledDeck), as plain data."""
-    notes = compiled.notes
-    root = compiled.manifest.tag + "::"
+def deck_stats(compiled: CompiledDeck) -> dict[str, Any]:
+    """Statistics of a compiled deck (one without errors), as plain data."""
+    notes, manifest = compiled.notes, compiled.manifest
+    assert manifest is not None
+    root = manifest.tag + "::"
     with_source = sum(1 for n in notes if n.fields[-2].strip())  # Source is the second-last field
     return {
-        "deck": compiled.manifest.name,
+        "deck": manifest.name,
         "notes": len(notes),
         "cards": sum(len(n.ords) for n in notes),
         "subtopics": {s: {"notes": c, "cards": sum(len(n.ords) for n in notes if n.subtopic == s)}

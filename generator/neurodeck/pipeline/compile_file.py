@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from sys import intern
@@ -52,7 +53,7 @@ def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult
     return result
 
 
-def retirement_notice(card: Card, render) -> str:
+def retirement_notice(card: Card, render: Callable[[Text], str]) -> str:
     """What a retired card shows instead of its answer (Anki never deletes a note on import)."""
     reason = f" {render(card.why)}" if card.why else ""
     return (f'<div class="nd-retired"><b>This card has been retired.</b>{reason} '

@@ -125,7 +125,7 @@ def markdown_to_html(text: str) -> str:
         _free(int(_cmark.ffi.cast("uintptr_t", raw)))
 
 
-def _libc_free():
+def _libc_free() -> Callable[[int], None] | None:
     # cmark allocates with the C library's calloc; on POSIX the process has one C library.
     if os.name != "posix":
         return None
@@ -144,7 +144,7 @@ def _serialise_like_sanitiser(body: str) -> str:
 _CLEANER = None
 
 
-def _cleaner():
+def _cleaner() -> nh3.Cleaner:
     global _CLEANER
     if _CLEANER is None:
         _CLEANER = nh3.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
@@ -165,7 +165,7 @@ class _StartTags(HTMLParser):
         self.feed(body)
         self.close()
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if attrs or tag == "img":
             line, column = self.getpos()
             start = self._line_starts[line - 1] + column

@@ -8,6 +8,7 @@ Those are the warnings given here. Everything here is pure.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 from neurodeck.commands.diff.model import (
     DeckDiff,
@@ -27,7 +28,7 @@ from neurodeck.commands.diff.model import (
 from neurodeck.model import RETIRED_TAG
 
 
-def is_retired(tags) -> bool:
+def is_retired(tags: Iterable[str]) -> bool:
     """Whether a note's tags mark it retired (neurodeck tags it <root>::retired)."""
     return any(t == RETIRED_TAG or t.endswith("::" + RETIRED_TAG) for t in tags)
 
@@ -103,6 +104,7 @@ def _notetype_changes(old: dict[int, NoteTypeInfo], new: dict[int, NoteTypeInfo]
     for mid in sorted(set(old) | set(new), key=lambda m: (new.get(m) or old[m]).name):
         a, b = old.get(mid), new.get(mid)
         if a is None:
+            assert b is not None  # mid is in old or new
             changes.append(NoteTypeChange(mid, b.name, "added"))
         elif b is None:
             changes.append(NoteTypeChange(mid, a.name, "removed"))

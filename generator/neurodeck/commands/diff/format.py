@@ -90,7 +90,7 @@ def _text_segments(f: FieldChange) -> str:
         return "(formatting only)"
     marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
     out = ""
-    for previous, s in zip([None] + f.segments, _trimmed(f.segments)):
+    for previous, s in zip([None, *f.segments], _trimmed(f.segments)):
         # a replacement reads as one unit: [-old-]{+new+}
         glue = "" if previous is None or (previous.op == "-" and s.op == "+") else " "
         out += glue + marks[s.op].format(s.text)
