@@ -12,9 +12,16 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the engine is imported only where it runs
+    from anki.cards import Card
+
+# A Collection of whichever engine runs this: its API differs between versions (see above).
+Collection = Any
 
 
-def simulate(old: str, new: str) -> dict:
+def simulate(old: str, new: str) -> dict[str, Any]:
     """Import OLD into a fresh collection, study every card once, import NEW; what happened."""
     from anki.collection import Collection
 
@@ -26,7 +33,7 @@ def simulate(old: str, new: str) -> dict:
             col.close()
 
 
-def _simulate(col, old: str, new: str) -> dict:
+def _simulate(col: Collection, old: str, new: str) -> dict[str, Any]:
     _import(col, old)
     for cid in col.find_cards(""):
         _answer(col, col.get_card(cid))
@@ -50,7 +57,7 @@ def _simulate(col, old: str, new: str) -> dict:
     }
 
 
-def _import(col, path: str):
+def _import(col: Collection, path: str) -> Any:
     try:
         from anki.collection import ImportAnkiPackageRequest
     except ImportError:  # anki before 23.10: no options, notes update "if newer"
@@ -59,7 +66,7 @@ def _import(col, path: str):
     return col.import_anki_package(ImportAnkiPackageRequest(package_path=path, options=options)).log
 
 
-def _answer(col, card) -> None:
+def _answer(col: Collection, card: Card) -> None:
     """Answer "good" as the desktop reviewer does (the timer must run first on older engines)."""
     from anki.scheduler.v3 import CardAnswer
 
@@ -68,7 +75,7 @@ def _answer(col, card) -> None:
     col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
 
 
-def _reviews(col, cid: int) -> int:
+def _reviews(col: Collection, cid: int) -> int:
     return col.db.scalar("select count() from revlog where cid = ?", cid)
 
 

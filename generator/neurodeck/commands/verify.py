@@ -11,10 +11,15 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from neurodeck.apkg.reader import PackageError, check_package, open_collection
 from neurodeck.commands.upgrade_engine import _import
 from neurodeck.model import Location, Problem
+
+if TYPE_CHECKING:  # the engine is imported only where it runs
+    from anki.collection import Collection
+    from anki.notes import Note
 
 _CHECK_DATABASE_OK = "Database rebuilt and optimized."
 # What Check Database may repair or rewrite: the rows it looks at.
@@ -47,11 +52,11 @@ def verify(packages: list[Path]) -> list[Problem]:
     return problems
 
 
-def _verify(col, path: Path) -> list[Problem]:
+def _verify(col: Collection, path: Path) -> list[Problem]:
     where = Location(str(path))
     problems: list[Problem] = []
 
-    def report(message: str, card_id: int | None = None, note=None) -> None:
+    def report(message: str, card_id: int | None = None, note: Note | None = None) -> None:
         about = f"card {card_id}" if card_id is not None else ""
         if note is not None:
             about += f"{' of ' if about else ''}note '{_name(note)}'"
@@ -76,10 +81,10 @@ def _verify(col, path: Path) -> list[Problem]:
     for nid in col.find_notes(""):
         note = col.get_note(nid)
         imported_cards |= {(note.guid, card.ord) for card in note.cards()}
-        flds, tags = written.get(note.guid, (None, None))
-        if flds is None:
+        if note.guid not in written:
             report("is not in the package", note=note)
             continue
+        flds, tags = written[note.guid]
         if "\x1f".join(note.fields) != flds:
             report("Anki stores its fields other than written (it removes control characters "
                    "and normalises Unicode to NFC)", note=note)
@@ -107,11 +112,13 @@ def _verify(col, path: Path) -> list[Problem]:
         for cid in note.card_ids:
             report("Anki lists it under Empty Cards", cid, col.get_note(note.note_id))
 
-    before = [col.db.all(query) for query in (_NOTES, _CARDS, _DECKS)]
+    engine_db = col.db
+    assert engine_db is not None  # an open collection
+    before = [engine_db.all(query) for query in (_NOTES, _CARDS, _DECKS)]
     message, ok = col.fix_integrity()
     if not ok or message != _CHECK_DATABASE_OK:
         problems.append(Problem(where, f"Check Database: {message}"))
-    after = [col.db.all(query) for query in (_NOTES, _CARDS, _DECKS)]
+    after = [engine_db.all(query) for query in (_NOTES, _CARDS, _DECKS)]
     for label, rows_before, rows_after in zip(("note", "card", "deck"), before, after):
         old, new = {row[0]: row for row in rows_before}, {row[0]: row for row in rows_after}
         for row_id in sorted(old.keys() | new.keys()):
@@ -129,7 +136,7 @@ def _verify(col, path: Path) -> list[Problem]:
     return problems
 
 
-def _name(note) -> str:
+def _name(note: Note) -> str:
     """A note's name in messages: its Id field (neurodeck's last field), else its first field."""
     return (note.fields[-1] or note.fields[0])[:80]
 
