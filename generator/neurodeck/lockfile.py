@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring  # what json.dumps(str) runs
 from json.encoder import encode_basestring_ascii as _ascii
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from neurodeck.model import Location, Problem
 
@@ -166,7 +166,7 @@ def version_key(version: str) -> tuple[int, ...] | None:
 _VERSION = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9}){0,3}", re.ASCII)  # no int() of thousands of digits
 
 
-def _release(value: object) -> dict[str, str]:
+def _release(value: Any) -> dict[str, str]:  # JSON
     version, date = _text(value["version"]), _text(value["date"])
     if version_key(version) is None:
         raise ValueError(f"release version '{version[:30]}' is not numbers separated by dots")

@@ -16,14 +16,14 @@ def watch(manifests: list[Path], out_dir: Path, on_build: Callable[[list[BuildRe
           stop: threading.Event | None = None, debounce_ms: int = 300) -> None:
     """Build now, then again after each burst of changes to card files, manifests or images,
     until `stop` is set (or KeyboardInterrupt). A failed build keeps the last good package."""
-    from watchfiles import DefaultFilter  # only this command needs it
+    from watchfiles import Change, DefaultFilter  # only this command needs it
     from watchfiles import watch as changes_of
 
     out = out_dir.resolve()
 
     class Sources(DefaultFilter):
         # Only what a deck is made of; never our own writes (packages, locks, temporaries).
-        def __call__(self, change, path: str) -> bool:
+        def __call__(self, change: Change, path: str) -> bool:
             p = Path(path)
             return (super().__call__(change, path) and p.suffix.lower() in _SOURCE_SUFFIXES
                     and not p.is_relative_to(out)

@@ -41,7 +41,7 @@ def _parse(template: str) -> tuple:
             stack.append((tag[1:].strip(), tag[0] == "^", []))
         elif tag[:1] == "/":
             name, negated, body = stack.pop()
-            if name != tag[1:].strip():
+            if name is None or name != tag[1:].strip():
                 raise ValueError(f"template section {{{{/{tag[1:]}}}}} closes {{{{#{name}}}}}")
             stack[-1][2].append(_Section(name, negated, tuple(body)))
         else:
