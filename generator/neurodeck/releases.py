@@ -13,13 +13,18 @@ import hashlib
 import json
 import subprocess
 import threading
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from neurodeck import lockfile
 from neurodeck.lockfile import Entry, Shipped
 from neurodeck.model import Location, Note, Problem
+
+if TYPE_CHECKING:
+    from neurodeck.apkg.reader import CollectionReader, NoteRecord
 
 
 @dataclass
@@ -49,7 +54,7 @@ def from_package(path: Path, label: str, namespace: str) -> tuple[Releases | Non
         return None, [Problem(Location(label), str(exc), exc.hint)]
 
 
-def _shipped(notes, label: str, namespace: str) -> Releases:
+def _shipped(notes: Iterable[NoteRecord], label: str, namespace: str) -> Releases:
     from neurodeck.apkg.notetypes import note_types
 
     kinds = {nt.id: kind for kind, nt in note_types(namespace).items()}
@@ -160,7 +165,7 @@ class Watch:
         self.releases = Releases()
         self._output, self._namespace = output, namespace
         self._package = ExitStack()
-        self._db = None
+        self._db: CollectionReader | None = None
         self._mods: dict[str, int] = {}
         self._thread = threading.Thread(target=self._load, args=(lock_path,), daemon=True)
         self._thread.start()

@@ -62,6 +62,7 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path) -> Card | Non
     kind = r.text(item, "type") if "type" in items else None
     kind_value = kind.value if kind else "basic"
     if kind_value not in CARD_TYPES:
+        assert kind is not None  # the default, basic, is a card type
         close = difflib.get_close_matches(kind_value, CARD_TYPES, n=1, cutoff=0.5)
         r.error(kind.location, f"unknown card type '{kind_value}'",
                 f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(CARD_TYPES)}")

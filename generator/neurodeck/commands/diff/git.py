@@ -62,6 +62,7 @@ def _export(top: Path, commit: str, prefix: str, into: Path) -> None:
             proc = subprocess.Popen(command, cwd=top, stdout=subprocess.PIPE, stderr=errors)
         except OSError as exc:
             raise _GitError(f"cannot run git: {exc}") from exc
+        assert proc.stdout is not None  # stdout=PIPE
         try:
             with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
                 for member in archive:

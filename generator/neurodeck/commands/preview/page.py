@@ -62,6 +62,7 @@ class PreviewCard:
 
 def preview_cards(compiled: CompiledDeck) -> list[PreviewCard]:
     """Every card Anki makes from the deck, in note order, each note's cards by ordinal."""
+    assert compiled.manifest is not None  # a deck without errors
     types = note_types(compiled.manifest.namespace)
     cards = []
     for note in compiled.notes:
@@ -205,7 +206,7 @@ def write_preview(manifest_path: Path, out_dir: Path) -> tuple[Path | None, list
     path is None) if the deck has errors or the write fails. The lock is never written."""
     with files.exclusive(manifest_path):
         compiled = compile_deck(manifest_path)
-        if not compiled.ok:
+        if not compiled.ok or compiled.manifest is None:
             return None, compiled.problems
         target = preview_path(compiled.manifest.output, out_dir)
         page = preview_html(compiled).encode("utf-8")
