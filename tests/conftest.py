@@ -211,9 +211,8 @@ OLD_ANKI = "2.1.66"  # the oldest engine we support (README, "For students")
 @pytest.fixture(scope="session")
 def old_anki() -> str:
     """The Python of a virtual environment holding the oldest supported Anki engine (.ci/run
-    makes it; $NEURODECK_OLD_ANKI points elsewhere)."""
-    import os
-
+    makes it; $NEURODECK_OLD_ANKI points elsewhere). Missing, the test is skipped with the
+    reason (a failure under NEURODECK_REQUIRE_ALL=1, like the other things a machine may lack)."""
     python = os.environ.get("NEURODECK_OLD_ANKI") or str(REPO / f".venv-anki-{OLD_ANKI}" / "bin" / "python")
     if not Path(python).exists():
         pytest.skip(f"needs Anki {OLD_ANKI}: none at {python}: python3.11 -m venv .venv-anki-{OLD_ANKI} && "

@@ -18,7 +18,7 @@ from packaging.requirements import Requirement
 # distribution -> where neurodeck calls its private API
 PRIVATE_API_USERS = {
     "cmarkgfm": "neurodeck/render/markdown.py (cmarkgfm._cmark)",
-    "anki": "neurodeck/commands/upgrade.py (Collection._backend, ModelManager._clear_cache)",
+    "anki": "neurodeck/commands/upgrade_engine.py (Collection._backend, ModelManager._clear_cache)",
     "genanki": "neurodeck/apkg/collection.py (genanki.apkg_col, genanki.apkg_schema)",
 }
 
