@@ -114,7 +114,7 @@ def read_settings(manifest: Manifest) -> tuple[dict[str, Setting], list[Problem]
                 else:
                     parsed = _option(rule, item.text, item.location, problems)
                     value = value if parsed is None else parsed
-        else:
+        elif isinstance(raw, (YScalar, YSeq)):
             problems.append(Problem(raw.location, f"{BAD_SETTING} {code} must be a severity or a mapping, "
                                                   f"not {describe(raw)}",
                                     f"e.g. {code}: off, or {code}: {{severity: error}}"))
@@ -147,9 +147,9 @@ def _severity(text: str, loc: Location, code: str, problems: list[Problem]) -> s
 def _option(rule: Rule, text: str, loc: Location, problems: list[Problem]) -> float | None:
     try:
         if rule.option == "limit":
-            value = int(text)
-            if value >= 0:
-                return value
+            whole = int(text)
+            if whole >= 0:
+                return whole
         else:
             value = float(text)
             if 0 < value <= 1:
@@ -171,12 +171,15 @@ def read_synonyms(manifest: Manifest) -> tuple[Synonyms, list[Problem]]:
     "motor evoked potential"."""
     table: Synonyms = {}
     problems: list[Problem] = []
-    for answer, (_, raw) in manifest.synonyms.items():
+    for answer, (loc, raw) in manifest.synonyms.items():
         others: list[str] = []
         if not isinstance(raw, YSeq) or not raw.items:
-            what = "must list at least one other form" if isinstance(raw, YSeq) else \
-                f"must be a list of text, not {describe(raw)}"
-            problems.append(Problem(raw.location, f"{BAD_SYNONYMS} synonyms of '{answer}' {what}",
+            if isinstance(raw, YSeq):
+                what = "must list at least one other form"
+            else:
+                what = f"must be a list of text, not {describe(raw) if isinstance(raw, (YScalar, YMap)) else raw}"
+            where = raw.location if isinstance(raw, (YScalar, YSeq, YMap)) else loc
+            problems.append(Problem(where, f"{BAD_SYNONYMS} synonyms of '{answer}' {what}",
                                     f"e.g. {answer}: [other form, another form]"))
             continue
         for item in raw.items:
@@ -237,15 +240,21 @@ def tokens(text: str) -> list[str]:
 
 # ---- rules on one card ----------------------------------------------------------------------
 
+def _value(setting: Setting) -> float:
+    """The limit or similarity of a rule that has one (always set: read_settings starts from RULES)."""
+    assert setting.value is not None
+    return setting.value
+
+
 def _answer_length(card: Card, settings: dict[str, Setting]) -> list[Finding]:
     if card.answer is None:
         return []
     words = word_count(card.answer.value)
     for code in ("ND102", "ND101"):  # the stricter limit first: one problem per answer
         setting = settings[code]
-        if setting.severity != "off" and words > setting.value:
+        if setting.severity != "off" and words > _value(setting):
             return [Finding(code, card, card.answer.location,
-                            f"answer has {words} words; the limit is {int(setting.value)}", RULES[code].hint)]
+                            f"answer has {words} words; the limit is {int(_value(setting))}", RULES[code].hint)]
     return []
 
 
@@ -286,7 +295,7 @@ def _cloze_count(card: Card, settings: dict[str, Setting]) -> list[Finding]:
     if card.type != "cloze" or card.text is None:
         return []
     numbers = cloze_numbers(card.text.value)
-    limit = settings["ND107"].value
+    limit = _value(settings["ND107"])
     if len(numbers) <= limit:
         return []
     return [Finding("ND107", card, card.text.location,
@@ -302,7 +311,7 @@ def _source(card: Card) -> list[Finding]:
 def _extra_length(card: Card, settings: dict[str, Setting]) -> list[Finding]:
     if card.extra is None:
         return []
-    words, limit = word_count(card.extra.value), settings["ND110"].value
+    words, limit = word_count(card.extra.value), _value(settings["ND110"])
     if words <= limit:
         return []
     return [Finding("ND110", card, card.extra.location, f"extra has {words} words; the limit is {int(limit)}",
@@ -321,7 +330,7 @@ def _type_in(card: Card, settings: dict[str, Setting], synonyms: Synonyms) -> li
         findings.append(Finding("ND111", card, card.answer.location,
                                 f"type-in answer '{shown}' has other accepted forms: {', '.join(others)}",
                                 RULES["ND111"].hint))
-    words, limit = word_count(card.answer.value), settings["ND112"].value
+    words, limit = word_count(card.answer.value), _value(settings["ND112"])
     if settings["ND112"].severity != "off" and words > limit:
         findings.append(Finding("ND112", card, card.answer.location,
                                 f"type-in answer has {words} words; the limit is {int(limit)}", RULES["ND112"].hint))
@@ -417,27 +426,26 @@ def _duplicates(cards: list[Card], similarity: float | None) -> list[Finding]:
     Each question is reported once, against the earliest question it matches (the most similar
     one for ND106); only cards with a question are compared.
     """
-    asked = [(c, tokens(c.question.value)) for c in cards if c.question is not None]
+    asked = [(c, c.question.location, tokens(c.question.value)) for c in cards if c.question is not None]
     findings: list[Finding] = []
-    first_exact: dict[tuple[str, ...], Card] = {}
-    unique: list[tuple[Card, frozenset[str]]] = []
-    for card, words in asked:
+    first_exact: dict[tuple[str, ...], tuple[Card, Location]] = {}
+    unique: list[tuple[Card, Location, frozenset[str]]] = []
+    for card, where, words in asked:
         if not words:
             continue
-        first = first_exact.setdefault(tuple(words), card)
+        first, first_where = first_exact.setdefault(tuple(words), (card, where))
         if first is not card:
-            findings.append(Finding("ND105", card, card.question.location,
-                                    f"duplicate question: same as card '{first.id.value}' "
-                                    f"({first.question.location})",
+            findings.append(Finding("ND105", card, where,
+                                    f"duplicate question: same as card '{first.id.value}' ({first_where})",
                                     RULES["ND105"].hint))
         else:
-            unique.append((card, frozenset(words)))
+            unique.append((card, where, frozenset(words)))
     if similarity is None:
         return findings
-    for i, j, score in _similar_pairs([bag for _, bag in unique], similarity):
-        card, near = unique[j][0], unique[i][0]
-        findings.append(Finding("ND106", card, card.question.location,
-                                f"question nearly the same as card '{near.id.value}' ({near.question.location}), "
+    for i, j, score in _similar_pairs([bag for _, _, bag in unique], similarity):
+        (card, where, _), (near, near_where, _) = unique[j], unique[i]
+        findings.append(Finding("ND106", card, where,
+                                f"question nearly the same as card '{near.id.value}' ({near_where}), "
                                 f"{round(100 * score)}% of words shared", RULES["ND106"].hint))
     return findings
 
@@ -469,7 +477,7 @@ def _similar_pairs(sets: list[frozenset[str]], t: float) -> list[tuple[int, int,
     def groups(bag: frozenset[str]) -> set[tuple]:
         n = len(bag)
         counts = {math.floor((1 - t) / t * m + 1e-9) + 1 for m in range(max(1, math.ceil(t * n - 1e-9)), n + 1)}
-        keys = set()
+        keys: set[tuple] = set()
         for count in counts:
             split: list[list[str]] = [[] for _ in range(count)]
             for w in bag:
@@ -639,8 +647,9 @@ def lint_cards(cards: list[Card], settings: dict[str, Setting],
         near = settings["ND106"].value if "ND106" in on else None
         duplicates = [f for f in _duplicates(live, near) if f.code in on]
         findings += duplicates
-    if "ND113" in on:
-        findings += _near_duplicate_facts(live, settings["ND113"].value, {id(f.card) for f in duplicates})
+    similarity = settings["ND113"].value
+    if "ND113" in on and similarity is not None:
+        findings += _near_duplicate_facts(live, similarity, {id(f.card) for f in duplicates})
     return _apply_ignores(cards, findings, settings)
 
 
