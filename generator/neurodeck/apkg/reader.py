@@ -116,6 +116,10 @@ def check_package(path: Path, label: str | None = None, limits: Limits = Limits(
     try:
         with _zip(path) as zf:
             budget = _Budget(limits.cap(_size(path)))
+            declared = sum(info.file_size for info in zf.infolist())
+            if declared > budget.left:  # the headers admit it: no need to inflate anything
+                raise PackageError(f"the package would expand to {declared:,} bytes, over the limit of "
+                                   f"{budget.left:,} for a package of this size (a zip bomb?)")
             zstd_media = _meta_version(zf, budget) >= 3  # the current format compresses each media file
             for info in zf.infolist():
                 with zf.open(info) as member:
