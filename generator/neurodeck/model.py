@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from neurodeck.source.yamlnodes import YValue
 
 
 class Location(NamedTuple):
@@ -118,9 +121,9 @@ class Manifest:
     cards: list[Text]
     output: str
     location: Location
-    lint: dict[str, tuple[Location, object]] = field(default_factory=dict)  # rule code -> raw setting
+    lint: dict[str, tuple[Location, YValue]] = field(default_factory=dict)  # rule code -> raw setting
     glossary: list[Text] = field(default_factory=list)  # abbreviations that need no spelling out
-    synonyms: dict[str, tuple[Location, object]] = field(default_factory=dict)  # answer -> raw forms (lint)
+    synonyms: dict[str, tuple[Location, YValue]] = field(default_factory=dict)  # answer -> raw forms (lint)
     version: Text | None = None  # the release version, set by `neurodeck release`
 
     @property
