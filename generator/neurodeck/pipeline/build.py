@@ -12,6 +12,7 @@ import html
 import os
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -71,7 +72,7 @@ class CompiledDeck:
 
 
 @contextmanager
-def _no_cyclic_gc():
+def _no_cyclic_gc() -> Iterator[None]:
     # Everything compiled is acyclic and lives until the end; the cyclic garbage collector would
     # only rescan it again and again (a quarter of the time on large decks).
     was_enabled = gc.isenabled()
@@ -180,6 +181,7 @@ def _schema_hash(nt: NoteType) -> str:
 def _check_schemas(result: CompiledDeck, types: dict[str, NoteType]) -> list[Problem]:
     if result.old_lock is None:
         return []
+    assert result.manifest is not None  # the lock was found beside it
     problems = []
     for kind, entry in result.old_lock.notetypes.items():
         if kind in types and entry.schema != _schema_hash(types[kind]):
@@ -316,17 +318,19 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
         finally:
             sink.close(written)
         if result.ok and result.output is not None:
-            manifest = result.compiled.manifest
+            manifest, media = result.compiled.manifest, result.compiled.media
+            assert manifest is not None and media is not None  # an ok deck
             unchanged = dict(result.report(), new=[], changed=[], removed=[], lock_written=False)
             stamps.record(manifest_path, out_dir, [g.value for g in manifest.cards], result.compiled.inputs,
-                         sorted(str(p) for p in result.compiled.media.sources.values()), unchanged)
+                         sorted(str(p) for p in media.sources.values()), unchanged)
         return result
 
 
 def _write(result: BuildResult, out_dir: Path, locked: bool, sink: PackageSink) -> None:
     compiled = result.compiled
-    manifest = compiled.manifest
-    lock_changed = compiled.old_lock != compiled.lock
+    manifest, lock = compiled.manifest, compiled.lock
+    assert manifest is not None and lock is not None  # an ok deck
+    lock_changed = compiled.old_lock != lock
     if locked and lock_changed:
         what = "is missing" if compiled.old_lock is None else "is out of date"
         compiled.problems.append(Problem(
@@ -338,7 +342,7 @@ def _write(result: BuildResult, out_dir: Path, locked: bool, sink: PackageSink) 
     try:
         if sink.collection is None and sink.error is None:  # not started while compiling
             sink.start(manifest)
-            sink.add(compiled.notes, [compiled.lock.notes[n.id].mod for n in compiled.notes])
+            sink.add(compiled.notes, [lock.notes[n.id].mod for n in compiled.notes])
         if sink.error is not None:
             raise sink.error
         files.remove_stale(manifest.lock_path)
@@ -346,7 +350,7 @@ def _write(result: BuildResult, out_dir: Path, locked: bool, sink: PackageSink) 
                       output))
         size, digest = _size_and_sha256(temps[0][0])
         if lock_changed:
-            lock_bytes = compiled.lock.dumps().encode()
+            lock_bytes = lock.dumps().encode()
             temps.append((files.prepare(manifest.lock_path, lambda f: f.write(lock_bytes)), manifest.lock_path))
         for tmp, target in temps:
             files.commit(tmp, target)
