@@ -10,7 +10,7 @@ import gc
 import os
 import stat
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import yaml
 
@@ -20,7 +20,11 @@ _STANDARD = "tag:yaml.org,2002:"
 NULL_TAG = _STANDARD + "null"
 _STR_TAG = _STANDARD + "str"
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+_NO_PATHS: dict[object, object] = {}
 
 
 class _Loader(_BaseLoader):
@@ -30,15 +34,16 @@ class _Loader(_BaseLoader):
     numbers and dates (a third of the parse time) are never run.
     """
 
-    def resolve(self, kind, value, implicit):
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
             return NULL_TAG if implicit[0] and value in _NULLS else _STR_TAG
         return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
 
     # The composer calls these two hooks around every node; they serve only path resolvers,
     # which we never add. Built-in no-ops instead of Python methods: 6% of parsing time.
-    descend_resolver = staticmethod({}.get)  # (parent, index) -> index, changes nothing
-    ascend_resolver = staticmethod(int)  # () -> 0
+    # (The stubs type them as methods returning None; the composer ignores what they return.)
+    descend_resolver = staticmethod(_NO_PATHS.get)  # type: ignore[assignment]  # (parent, index) -> index
+    ascend_resolver = staticmethod(int)  # type: ignore[assignment]  # () -> 0
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_NODES = 5_000_000
