@@ -17,7 +17,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
@@ -451,7 +451,7 @@ def run() -> None:
     sys.exit(code)
 
 
-def _silence(stream) -> None:
+def _silence(stream: TextIO) -> None:
     """Send what a closed pipe could not take to /dev/null, so that the flush at exit neither
     fails nor prints (the way Python's documentation handles SIGPIPE)."""
     try:

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from neurodeck.model import RETIRED_TAG, Location, Problem
+
+if TYPE_CHECKING:
+    from neurodeck.apkg.reader import PackageContents
 
 
 @dataclass
@@ -105,7 +110,7 @@ def _run_elsewhere(python: str, old: Path, new: Path, timeout: float) -> tuple[d
         return None, [Problem(where, "the Anki engine in this interpreter gave no report")]
 
 
-def _report(outcome: dict, new) -> UpgradeReport:
+def _report(outcome: dict[str, Any], new: PackageContents) -> UpgradeReport:
     """The report from the engine's outcome and NEW's notes as the reader saw them."""
     report = UpgradeReport(engine=str(outcome["engine"]))
     log = outcome["log"]
@@ -131,10 +136,10 @@ def _report(outcome: dict, new) -> UpgradeReport:
     return report
 
 
-def _name(fields) -> str:
+def _name(fields: Sequence[str]) -> str:
     """A note's name in reports: its Id field (neurodeck's last field), else its first field."""
     return (fields[-1] or fields[0])[:80]
 
 
-def _is_retired(tags) -> bool:
+def _is_retired(tags: Iterable[str]) -> bool:
     return any(t.endswith("::" + RETIRED_TAG) for t in tags)

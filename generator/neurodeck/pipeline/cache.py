@@ -11,7 +11,7 @@ import functools
 import hashlib
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from sys import intern
 from typing import Any
@@ -105,7 +105,7 @@ _PARALLEL_MIN_FILES = 8
 Job = tuple[Path, "str | None", "str | None"]
 
 
-def _process_many(jobs: list[Job], deck: DeckContext, store: Store) -> Iterator[FileResult]:
+def _process_many(jobs: list[Job], deck: DeckContext, store: Store) -> Generator[FileResult, None, None]:
     """The results of `jobs`, in order, each also filed in the cache.
 
     Worker processes on every core do the work; results stream back in order and are unpickled

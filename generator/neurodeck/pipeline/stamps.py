@@ -69,8 +69,8 @@ def versions() -> dict[str, str]:
             continue
         for name in names:
             if name.endswith(".dist-info") and "-" in name:
-                package, version = name[: -len(".dist-info")].split("-", 1)
-                found.setdefault(re.sub(r"[-_.]+", "-", package).lower(), version)
+                package, installed = name[: -len(".dist-info")].split("-", 1)
+                found.setdefault(re.sub(r"[-_.]+", "-", package).lower(), installed)
     result = {}
     for package in DEPENDENCIES:
         if package not in found:

@@ -9,8 +9,12 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from neurodeck.model import Location, Problem
+
+if TYPE_CHECKING:
+    from neurodeck.render.markdown import MediaResolver
 
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 
@@ -43,7 +47,7 @@ class MediaStore:
     sources: dict[str, Path] = field(default_factory=dict)
     _by_path: dict[Path, str] = field(default_factory=dict)
 
-    def resolver(self, card_file: Path):
+    def resolver(self, card_file: Path) -> MediaResolver:
         """A resolver for references written in `card_file` (see render.MediaResolver)."""
         base = card_file.parent
 
