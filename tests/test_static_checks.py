@@ -16,3 +16,8 @@ def test_ruff_finds_nothing():
                           cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
+
+
+def test_mypy_finds_nothing_in_the_library():
+    done = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
