@@ -293,3 +293,13 @@ def study_all(col) -> int:
         col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.EASY))
         answered += 1
     return answered
+
+
+# ---- hypothesis profiles -------------------------------------------------------------------------
+# Property tests that do not set max_examples themselves take it from the profile named by
+# NEURODECK_FUZZ: "ci" in .ci/run (thousands of examples), "dev" (the default) for quick local runs.
+from hypothesis import settings as _settings  # noqa: E402
+
+_settings.register_profile("dev", max_examples=60)
+_settings.register_profile("ci", max_examples=2000)
+_settings.load_profile(__import__("os").environ.get("NEURODECK_FUZZ", "dev"))

@@ -188,3 +188,24 @@ def test_verify_without_the_engine_says_what_to_install(project, monkeypatch):
     result = CliRunner().invoke(main, ["verify", "nothing.apkg"])
     assert result.exit_code == 1 and "pip install 'neurodeck[verify]'" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("workflow", ["ci.yml", "release.yml"])
+def test_ci_and_release_verify_every_package_they_build(workflow):
+    """Every package built in CI and in a release (a first release included) goes through Anki."""
+    import yaml
+
+    from conftest import REPO
+
+    [job] = yaml.safe_load((REPO / ".github" / "workflows" / workflow).read_text())["jobs"].values()
+    runs = [(step.get("run", ""), step.get("if")) for step in job["steps"]]
+    built = next(i for i, (run, _) in enumerate(runs) if "neurodeck build --locked" in run)
+    verified = [i for i, (run, condition) in enumerate(runs)
+                if run.strip() == "neurodeck verify dist/*.apkg" and condition is None]
+    assert verified and verified[0] > built, runs
+
+
+def test_ci_runs_the_property_tests_with_the_ci_profile():
+    from conftest import REPO
+
+    assert "NEURODECK_FUZZ=ci .venv/bin/python -m pytest" in (REPO / ".ci" / "run").read_text()

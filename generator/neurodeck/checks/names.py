@@ -2,8 +2,112 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from typing import TYPE_CHECKING, Iterable
+
+from neurodeck.model import RETIRED_TAG, Location, Problem, Text
+
+if TYPE_CHECKING:
+    from neurodeck.model import Note
 
 
 def slug(text: str) -> str:
     """Lowercase letters and digits, runs of anything else as one '-': for file names, tags, ids."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+# ---- names as Anki stores them ------------------------------------------------------------------
+# Anki normalises deck names and tags when it stores them, and compares them ignoring case
+# (rslib/src/decks/name.rs normalized_deck_name_component, rslib/src/tags/register.rs
+# normalized_tag_name_component; decks and tags are looked up with UniCase). A name it would
+# change, or two names it would merge, is an error here rather than a surprise in Anki.
+
+
+def anki_deck_component(name: str) -> str:
+    """One '::'-separated part of a deck name as Anki stores it: NFC, ASCII control characters
+    removed, whitespace and ':' trimmed, 'blank' if nothing is left."""
+    out = unicodedata.normalize("NFC", name)
+    out = _ASCII_CONTROL.sub("", out)
+    out = out.strip(_WHITESPACE + ":")
+    return out or "blank"
+
+
+def folded(name: str) -> str:
+    """The form under which Anki takes two names for the same deck or tag."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# Rust's char::is_whitespace (the Unicode White_Space property), which Anki's trim uses.
+_WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+               "\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def check_subtopic(subtopic: Text) -> list[Problem]:
+    """A subtopic Anki would store under another deck name."""
+    stored = anki_deck_component(subtopic.value)
+    if stored == subtopic.value:
+        return []
+    return [Problem(subtopic.location, f"Anki would name the subtopic's deck {stored!r}, not {subtopic.value!r}",
+                    "subtopics become deck names: no surrounding spaces or ':', no control characters, "
+                    "Unicode in NFC")]
+
+
+def check_deck_name(name: str, location: Location) -> list[Problem]:
+    """A deck name Anki would store otherwise."""
+    stored = "::".join(map(anki_deck_component, name.split("::")))
+    if stored == name:
+        return []
+    return [Problem(location, f"Anki would name the deck {stored!r}, not {name!r}",
+                    "no surrounding spaces or ':', no control characters, Unicode in NFC")]
+
+
+def check_tag_forms(tags: list[Text], live: bool) -> list[Problem]:
+    """Tags Anki would store otherwise, and the reserved tag on a card that is not retired."""
+    problems = []
+    for tag in tags:
+        value = tag.value
+        if unicodedata.normalize("NFC", value) != value:
+            problems.append(Problem(tag.location, f"Anki would store tag {value!r} in another form (NFC)",
+                                    "retype the tag's accented letters"))
+        if live and folded(value.rsplit("::", 1)[-1]) == RETIRED_TAG:
+            problems.append(Problem(tag.location, f"tag '{value}' is reserved for retired cards",
+                                    "students delete cards tagged '…::retired'; use 'retired: true' to retire a "
+                                    "card, or another tag"))
+    return problems
+
+
+def check_merged_names(notes: Iterable["Note"]) -> list[Problem]:
+    """Subtopics and tags that Anki would merge although they are written differently, naming
+    where each spelling is first used."""
+    problems: list[Problem] = []
+    subtopics: dict[str, tuple[str, "Note"]] = {}
+    subtopic_tags: dict[str, tuple[str, "Note"]] = {}
+    tags: dict[str, tuple[str, "Note"]] = {}
+    seen_tags: set[str] = set()
+    seen_subtopics: set[str] = set()
+    for note in notes:
+        if note.subtopic not in seen_subtopics:
+            seen_subtopics.add(note.subtopic)
+            for table, key, what in ((subtopics, folded(anki_deck_component(note.subtopic)), "the same deck"),
+                                     (subtopic_tags, slug(note.subtopic), "the same tag")):
+                first = table.setdefault(key, (note.subtopic, note))
+                if first[0] != note.subtopic:
+                    problems.append(Problem(
+                        note.location, f"subtopic {note.subtopic!r} and {first[0]!r} (at {first[1].location}) "
+                                       f"become {what} in Anki", "give the two subtopics distinct names"))
+                    break  # one problem per pair of subtopics
+        for tag in note.tags:
+            if tag in seen_tags:
+                continue
+            seen_tags.add(tag)
+            parts = tag.split("::")
+            for end in range(1, len(parts) + 1):
+                prefix = "::".join(parts[:end])
+                first = tags.setdefault(folded(prefix), (prefix, note))
+                if first[0] != prefix:
+                    problems.append(Problem(
+                        note.location, f"tag '{prefix}' differs from '{first[0]}' (at {first[1].location}) only "
+                                       "in case, and Anki keeps one spelling for both", "spell the tag the same way"))
+                    break
+    return problems

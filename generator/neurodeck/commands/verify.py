@@ -66,6 +66,7 @@ def _verify(col: Collection, path: Path) -> list[Problem]:
         with open_collection(path) as db:
             written = {n.guid: ("\x1f".join(n.fields), " ".join(n.tags)) for n in db.notes()}
             written_cards = set(db.card_ords())
+            written_decks = {name for deck_id, name in db.decks().items() if deck_id != 1}
     except PackageError as exc:
         return [Problem(where, str(exc), exc.hint)]
     log = _import(col, str(path))
@@ -77,6 +78,10 @@ def _verify(col: Collection, path: Path) -> list[Problem]:
             report(label, note=note)
     col.models._clear_cache()  # the importer does not refresh the Python-side cache
 
+    stored_decks = {deck.name for deck in col.decks.all_names_and_ids()}
+    for name in sorted(written_decks - stored_decks):
+        problems.append(Problem(where, f"deck {name!r}: Anki stores it under another name (it normalises deck "
+                                       "names and merges names that differ only in case)"))
     imported_cards = set()
     for nid in col.find_notes(""):
         note = col.get_note(nid)

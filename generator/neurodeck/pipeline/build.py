@@ -23,6 +23,7 @@ from neurodeck import lockfile, releases
 from neurodeck.apkg import files
 from neurodeck.apkg.collection import Collection, PackDeck, write_package
 from neurodeck.apkg.notetypes import NoteType, note_types
+from neurodeck.checks.names import check_deck_name, check_merged_names
 from neurodeck.checks.rules import check_against_lock, check_duplicates, check_gone, check_lock_namespace
 from neurodeck.lockfile import Lock
 from neurodeck.model import DeckContext, Location, Manifest, Note, Problem, Text, has_errors
@@ -141,6 +142,8 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
             sink.add(processed.notes, [entry.mod for entry in decided])
     result.inputs = dict(cache.digests)
     result.problems += check_duplicates(result.notes)
+    result.problems += check_merged_names(result.notes)
+    result.problems += check_deck_name(manifest.name, manifest.location)
     description = render_field(Text(manifest.description, manifest.location), result.media.resolver(manifest.path))
     result.description = description.html
     result.problems += description.problems

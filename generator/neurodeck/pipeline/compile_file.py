@@ -14,7 +14,7 @@ from pathlib import Path
 from sys import intern
 
 from neurodeck import lockfile
-from neurodeck.checks.names import slug
+from neurodeck.checks.names import check_subtopic, check_tag_forms, slug
 from neurodeck.checks.rules import check_anki_syntax, check_card, check_cloze_fields, check_field_characters, check_tags
 from neurodeck.model import RETIRED_TAG, Card, DeckContext, Note, Problem, Text
 from neurodeck.render import cloze
@@ -40,10 +40,13 @@ def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult
     if card_file is None:
         return result
     result.problems += check_tags(card_file.tags)
+    result.problems += check_subtopic(card_file.subtopic)
+    result.problems += check_tag_forms(card_file.tags, live=any(not card.retired for card in card_file.cards))
     file_tags = [t.value for t in card_file.tags]
     resolve = media.resolver(path)
     for card in card_file.cards:
         result.problems += check_card(card)
+        result.problems += check_tag_forms(card.tags, live=not card.retired)
         note, problems = render_note(card, deck, file_tags, resolve)
         result.problems += problems
         result.notes.append(note)

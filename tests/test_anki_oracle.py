@@ -1,0 +1,103 @@
+"""Every input either fails validation with a located error or builds a package that Anki imports
+as written: the official importer accepts it, Check Database changes nothing, no card is empty,
+names and fields are stored as the package has them (`neurodeck verify` is the oracle).
+
+Inputs: arbitrary Unicode (every control character), cloze-like markers, Anki's own field syntax
+and hostile HTML, in arbitrary names (ids, tags, subtopics, deck names) and fields. The number of
+examples comes from the hypothesis profile (NEURODECK_FUZZ, see conftest.py); `.ci/run` uses "ci"."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from neurodeck.commands.verify import verify
+from neurodeck.pipeline.build import build
+
+from conftest import PNG
+
+pytestmark = pytest.mark.fuzz  # packages are checked here, by a sample, not by the autouse fixture
+
+any_char = st.characters(exclude_categories=("Cs",))
+MARKERS = ["{{c1::", "{{c2::", "{{c0::", "{{c501::", "{{c500::", "{{c1,2::", "{{c65536::", "{{c", "}}", "::", "}",
+           "[sound:a.mp3]", "[latex]x[/latex]", "[$]", "[/$]", "\\(", "\\)", "\\[", "\\]", "&#123;&#123;c1::",
+           "&#125;&#125;", "<!--", "-->", '<img src="media/insula.png">', "![i](media/insula.png)",
+           '<img alt="x src=" src="https://t.example/p.gif">', "<b>", "</b>", "`", "*", "\n\n", "\r", "\x00",
+           "\x01", "\x1f", "\x7f", "\x85", "\u00a0", "\u2028", "\ufeff", "e\u0301", "\u212b", "image-occlusion:"]
+# Mostly words and markers, so that many examples build and reach the engine; some of everything.
+friendly = st.text(st.characters(categories=("L", "N", "P", "Zs", "S")), max_size=6)
+texts = st.lists(st.sampled_from(MARKERS) | friendly | friendly | st.text(any_char, max_size=5),
+                 max_size=10).map("".join)
+NAMES = ["Foo", "foo", "FOO", " Foo", "Foo ", "Foo:", ":Foo", "Foo\x01", "Stra\u00dfe", "STRASSE", "e\u0301",
+         "\u00e9", "\u212b", "A\u3000B", "retired", "Retired", "x::retired", "blank", "", "a::b", "Foo\u00a0"]
+SAFE_NAMES = ["Mirror Neurons", "Oxytocin", "Émotion", "fMRI", "a-b", "x_y", "Δ"]
+names = st.sampled_from(SAFE_NAMES) | st.sampled_from(NAMES) | st.text(any_char, min_size=1, max_size=8)
+# None: a fresh, valid id; otherwise ids that clash or are not slugs.
+ids = st.none() | st.none() | st.sampled_from(["a", "b", "c-1", "A", "a b", "é"]) | st.text(any_char, min_size=1, max_size=6)
+cards = st.fixed_dictionaries(
+    {"id": ids, "type": st.sampled_from(["basic", "reversed", "cloze", "type-in"]), "body": texts, "extra": texts,
+     "tags": st.lists(names, max_size=3), "retired": st.booleans()})
+
+
+def card_yaml(card: dict, number: int) -> dict:
+    out: dict = {"id": f"card-{number}" if card["id"] is None else card["id"], "type": card["type"]}
+    if card["type"] == "cloze":
+        out["text"] = card["body"]
+    else:
+        out["question"], out["answer"] = card["body"] or "Q", card["extra"] or "A"
+    if card["extra"]:
+        out["extra"] = card["extra"]
+    if card["tags"]:
+        out["tags"] = card["tags"]
+    if card["retired"]:
+        out["retired"], out["why"] = True, "Superseded."
+    return out
+
+
+def write_project(root: Path, deck_name: str, files: list[tuple[str, list[str], list[dict]]]) -> None:
+    (root / "decks").mkdir(parents=True)
+    (root / "cards" / "media").mkdir(parents=True)
+    (root / "cards" / "media" / "insula.png").write_bytes(PNG)
+    manifest = {"name": deck_name, "namespace": "fuzz-deck", "tag": "fz", "description": "Fuzz.",
+                "cards": ["cards/*.yaml"], "output": "fuzz.apkg"}
+    (root / "decks" / "fuzz.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+    for i, (subtopic, tags, file_cards) in enumerate(files):
+        doc = {"subtopic": subtopic, "tags": tags, "cards": [card_yaml(c, i * 100 + j) for j, c in enumerate(file_cards)]}
+        (root / "cards" / f"f{i}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+
+
+measured = {"examples": 0, "built": 0, "imported": 0, "refused": 0}
+IMPORT_EVERY = 3  # importing is the slow part: one package in three goes through the engine
+
+
+@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+@given(deck_name=st.sampled_from(["Fuzz Deck"]) | names,
+       files=st.lists(st.tuples(names, st.lists(names, max_size=2), st.lists(cards, min_size=1, max_size=8)),
+                      min_size=1, max_size=3))
+def test_every_input_is_refused_where_it_is_or_imports_as_written(deck_name, files):
+    measured["examples"] += 1
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write_project(root, deck_name, files)
+        result = build(root / "decks" / "fuzz.yaml", root / "dist", now=1_700_000_000)
+        if result.output is None:
+            errors = [p for p in result.problems if p.severity == "error"]
+            assert errors, [p.format() for p in result.problems]
+            for problem in errors:
+                assert problem.location.path and problem.location.line >= 1, problem.format()
+            measured["refused"] += 1
+            return
+        measured["built"] += 1
+        if measured["built"] % IMPORT_EVERY == 1:
+            assert [p.format() for p in verify([result.output])] == []
+            measured["imported"] += 1
+
+
+def test_the_oracle_imported_a_sample():
+    # Runs after the property test above (pytest keeps file order).
+    print(f"\nanki oracle: {measured}")
+    assert measured["imported"] >= 3 and measured["refused"] >= 10, measured
