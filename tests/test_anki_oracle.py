@@ -27,26 +27,72 @@ MARKERS = ["{{c1::", "{{c2::", "{{c0::", "{{c501::", "{{c500::", "{{c1,2::", "{{
            "[sound:a.mp3]", "[latex]x[/latex]", "[$]", "[/$]", "\\(", "\\)", "\\[", "\\]", "&#123;&#123;c1::",
            "&#125;&#125;", "<!--", "-->", '<img src="media/insula.png">', "![i](media/insula.png)",
            '<img alt="x src=" src="https://t.example/p.gif">', "<b>", "</b>", "`", "*", "\n\n", "\r", "\x00",
-           "\x01", "\x1f", "\x7f", "\x85", "\u00a0", "\u2028", "\ufeff", "e\u0301", "\u212b", "image-occlusion:"]
-# Mostly words and markers, so that many examples build and reach the engine; some of everything.
-friendly = st.text(st.characters(categories=("L", "N", "P", "Zs", "S")), max_size=6)
-texts = st.lists(st.sampled_from(MARKERS) | friendly | friendly | st.text(any_char, max_size=5),
-                 max_size=10).map("".join)
+           "\x01", "\x1f", "\x7f", "\x85", "\u00a0", "\u2028", "\ufeff", "e\u0301", "\u212b", "image-occlusion:",
+           "[x](https://t.example/)", '<a href="mailto:a@b.example">m</a>']
 NAMES = ["Foo", "foo", "FOO", " Foo", "Foo ", "Foo:", ":Foo", "Foo\x01", "Stra\u00dfe", "STRASSE", "e\u0301",
          "\u00e9", "\u212b", "A\u3000B", "retired", "Retired", "x::retired", "blank", "", "a::b", "Foo\u00a0"]
-SAFE_NAMES = ["Mirror Neurons", "Oxytocin", "Émotion", "fMRI", "a-b", "x_y", "Δ"]
-names = st.sampled_from(SAFE_NAMES) | st.sampled_from(NAMES) | st.text(any_char, min_size=1, max_size=8)
-# None: a fresh, valid id; otherwise ids that clash or are not slugs.
-ids = st.none() | st.none() | st.sampled_from(["a", "b", "c-1", "A", "a b", "é"]) | st.text(any_char, min_size=1, max_size=6)
-cards = st.fixed_dictionaries(
-    {"id": ids, "type": st.sampled_from(["basic", "reversed", "cloze", "type-in"]), "body": texts, "extra": texts,
-     "tags": st.lists(names, max_size=3), "retired": st.booleans()})
+SAFE_NAMES = ["Mirror Neurons", "Oxytocin", "Émotion", "fMRI", "a-b", "x_y", "Δ", "Foo", "Stra\u00dfe"]
+SAFE_TEXT = ["Mirror neurons fire.", "Oxytocin", "**bold** and *em*", "Émotion", "x < y", "a & b", "`co}}de`",
+             "\\(x^2\\)", "![i](media/insula.png)", "- a\n- b", "# Title", "> quote", "Δ≈∞", "日本語", "e\u0301",
+             "<i>i</i>", " ", "\n"]
+SAFE_CLOZES = ["{{c1::hypothalamus}}", "{{c2::F5::a premotor area}}", "{{c1::a {{c2::nested}}}}", "{{c3::**x**}}",
+               "{{c500::last}}", "{{c1::\\(x^2\\)}}", "{{c2::![i](media/insula.png)}}", "{{c1::<b>b</b>}}"]
+safe_texts = st.lists(st.sampled_from(SAFE_TEXT), max_size=3).map(" ".join)
+safe_cloze_texts = st.lists(st.sampled_from(SAFE_TEXT) | st.sampled_from(SAFE_CLOZES), max_size=4).map(
+    lambda parts: " ".join(parts + ["{{c1::x}}"]))
+wild_texts = st.lists(st.sampled_from(MARKERS) | st.sampled_from(SAFE_TEXT) | st.text(any_char, max_size=5),
+                      max_size=10).map("".join)
+SAFE_TAGS = ["motor", "x_y", "a-b", "émotion", "δ", "fmri", "topic::sub"]
+safe_names = st.sampled_from(SAFE_NAMES)
+safe_tags = st.sampled_from(SAFE_TAGS)
+wild_names = st.sampled_from(NAMES) | st.text(any_char, min_size=1, max_size=8)
+WILD_IDS = st.sampled_from(["a", "b", "c-1", "A", "a b", "é"]) | st.text(any_char, min_size=1, max_size=6)
+
+
+def cards(wild: bool):
+    """Cards whose every part is valid, or (wild) any part may be anything."""
+    pick = (lambda safe, hostile: safe | hostile) if wild else (lambda safe, hostile: safe)
+    return st.fixed_dictionaries(
+        {"id": pick(st.none(), WILD_IDS), "type": st.sampled_from(["basic", "reversed", "cloze", "type-in"]),
+         "body": pick(safe_texts, wild_texts), "cloze": pick(safe_cloze_texts, wild_texts),
+         "extra": pick(safe_texts, wild_texts), "tags": st.lists(pick(safe_tags, wild_names), max_size=3),
+         "retired": st.booleans()})
+
+
+@st.composite
+def projects(draw):
+    """A deck: all valid; valid but for one hostile value; or hostile anywhere."""
+    mode = draw(st.sampled_from(["clean", "clean", "one", "one", "wild"]))
+    wild = mode == "wild"
+    names, tags = (wild_names, wild_names) if wild else (safe_names, safe_tags)
+    deck_name = draw(st.sampled_from(["Fuzz Deck"]) | (wild_names if wild else st.nothing()))
+    files = draw(st.lists(st.tuples(names, st.lists(tags, max_size=2), st.lists(cards(wild), min_size=1, max_size=8)),
+                          min_size=1, max_size=3))
+    if mode == "one":
+        subtopic, file_tags, file_cards = files[0]
+        card = dict(file_cards[0])
+        slot = draw(st.sampled_from(["deck", "subtopic", "file-tag", "id", "tag", "body", "cloze", "extra"]))
+        hostile_name, hostile_text = draw(wild_names), draw(st.sampled_from(MARKERS) | st.text(any_char, max_size=4))
+        if slot == "deck":
+            deck_name = hostile_name
+        elif slot == "subtopic":
+            subtopic = hostile_name
+        elif slot == "file-tag":
+            file_tags = file_tags + [hostile_name]
+        elif slot == "id":
+            card["id"] = draw(WILD_IDS)
+        elif slot == "tag":
+            card["tags"] = card["tags"] + [hostile_name]
+        else:
+            card[slot] = card[slot] + hostile_text
+        files[0] = (subtopic, file_tags, [card] + file_cards[1:])
+    return deck_name, files
 
 
 def card_yaml(card: dict, number: int) -> dict:
     out: dict = {"id": f"card-{number}" if card["id"] is None else card["id"], "type": card["type"]}
     if card["type"] == "cloze":
-        out["text"] = card["body"]
+        out["text"] = card["cloze"]
     else:
         out["question"], out["answer"] = card["body"] or "Q", card["extra"] or "A"
     if card["extra"]:
@@ -75,10 +121,9 @@ IMPORT_EVERY = 3  # importing is the slow part: one package in three goes throug
 
 
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
-@given(deck_name=st.sampled_from(["Fuzz Deck"]) | names,
-       files=st.lists(st.tuples(names, st.lists(names, max_size=2), st.lists(cards, min_size=1, max_size=8)),
-                      min_size=1, max_size=3))
-def test_every_input_is_refused_where_it_is_or_imports_as_written(deck_name, files):
+@given(project=projects())
+def test_every_input_is_refused_where_it_is_or_imports_as_written(project):
+    deck_name, files = project
     measured["examples"] += 1
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

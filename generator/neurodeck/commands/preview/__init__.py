@@ -1,9 +1,9 @@
 """`neurodeck preview`: one self-contained HTML page showing every card of a deck as Anki will.
 
-template.py renders a card's sides with Anki's template language (cloze.py: the cloze filter);
+template.py renders a card's sides with Anki's template language (the cloze filter is render/cloze.py's);
 page.py builds and writes the page, whose stylesheet and script are files in assets/.
 """
-from neurodeck.commands.preview.cloze import reveal_clozes
+from neurodeck.render.cloze import reveal as reveal_clozes  # the build's reading of deletions
 from neurodeck.commands.preview.page import (
     PreviewCard,
     mathjax_script,

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from neurodeck.apkg.notetypes import NoteType
-from neurodeck.commands.preview.cloze import reveal_clozes
+from neurodeck.render.cloze import reveal as reveal_clozes  # the build's reading of deletions
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
