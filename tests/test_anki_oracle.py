@@ -15,10 +15,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import PNG
 from neurodeck.commands.verify import verify
 from neurodeck.pipeline.build import build
-
-from conftest import PNG
 
 pytestmark = pytest.mark.fuzz  # packages are checked here, by a sample, not by the autouse fixture
 

@@ -8,10 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import write
 from neurodeck.checks.names import anki_deck_component, folded
 from neurodeck.pipeline.build import compile_deck
-
-from conftest import write
 
 MANIFEST = Path("decks/test-deck.yaml")
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from neurodeck.model import RETIRED_TAG, Location, Problem, Text
 
@@ -77,13 +78,13 @@ def check_tag_forms(tags: list[Text], live: bool) -> list[Problem]:
     return problems
 
 
-def check_merged_names(notes: Iterable["Note"]) -> list[Problem]:
+def check_merged_names(notes: Iterable[Note]) -> list[Problem]:
     """Subtopics and tags that Anki would merge although they are written differently, naming
     where each spelling is first used."""
     problems: list[Problem] = []
-    subtopics: dict[str, tuple[str, "Note"]] = {}
-    subtopic_tags: dict[str, tuple[str, "Note"]] = {}
-    tags: dict[str, tuple[str, "Note"]] = {}
+    subtopics: dict[str, tuple[str, Note]] = {}
+    subtopic_tags: dict[str, tuple[str, Note]] = {}
+    tags: dict[str, tuple[str, Note]] = {}
     seen_tags: set[str] = set()
     seen_subtopics: set[str] = set()
     for note in notes:

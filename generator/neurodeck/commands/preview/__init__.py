@@ -3,7 +3,6 @@
 template.py renders a card's sides with Anki's template language (the cloze filter is render/cloze.py's);
 page.py builds and writes the page, whose stylesheet and script are files in assets/.
 """
-from neurodeck.render.cloze import reveal as reveal_clozes  # the build's reading of deletions
 from neurodeck.commands.preview.page import (
     PreviewCard,
     mathjax_script,
@@ -19,6 +18,7 @@ from neurodeck.commands.preview.template import (
     render_template,
     typed_answer,
 )
+from neurodeck.render.cloze import reveal as reveal_clozes  # the build's reading of deletions
 
 __all__ = [
     "PreviewCard", "field_is_empty", "fill_type_answers", "mathjax_script", "preview_cards", "preview_html",
