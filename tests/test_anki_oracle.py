@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import PNG
@@ -28,6 +28,7 @@ MARKERS = ["{{c1::", "{{c2::", "{{c0::", "{{c501::", "{{c500::", "{{c1,2::", "{{
            '<img alt="x src=" src="https://t.example/p.gif">', "<b>", "</b>", "`", "*", "\n\n", "\r", "\x00",
            "\x01", "\x1f", "\x7f", "\x85", "\u00a0", "\u2028", "\ufeff", "e\u0301", "\u212b", "image-occlusion:",
            "[x](https://t.example/)", '<a href="mailto:a@b.example">m</a>']
+CLOZE_MARKERS = ["{{c1::", "{{c0::", "{{c501::", "}}", "{{c1,2::", "&#123;&#123;c0::", "{{c65536::", "::"]
 NAMES = ["Foo", "foo", "FOO", " Foo", "Foo ", "Foo:", ":Foo", "Foo\x01", "Stra\u00dfe", "STRASSE", "e\u0301",
          "\u00e9", "\u212b", "A\u3000B", "retired", "Retired", "x::retired", "blank", "", "a::b", "Foo\u00a0"]
 SAFE_NAMES = ["Mirror Neurons", "Oxytocin", "Émotion", "fMRI", "a-b", "x_y", "Δ", "Foo", "Stra\u00dfe"]
@@ -70,8 +71,12 @@ def projects(draw):
     if mode == "one":
         subtopic, file_tags, file_cards = files[0]
         card = dict(file_cards[0])
-        slot = draw(st.sampled_from(["deck", "subtopic", "file-tag", "id", "tag", "body", "cloze", "extra"]))
-        hostile_name, hostile_text = draw(wild_names), draw(st.sampled_from(MARKERS) | st.text(any_char, max_size=4))
+        slot = draw(st.sampled_from(["deck", "subtopic", "file-tag", "id", "tag", "body", "cloze", "cloze", "cloze",
+                                     "extra"]))
+        hostile_name = draw(wild_names)
+        hostile_text = draw(st.lists(st.sampled_from(CLOZE_MARKERS) | st.sampled_from(MARKERS) | st.sampled_from(SAFE_TEXT),
+                                     min_size=1, max_size=4)
+                            .map("".join) | st.text(any_char, max_size=4))
         if slot == "deck":
             deck_name = hostile_name
         elif slot == "subtopic":
@@ -84,6 +89,8 @@ def projects(draw):
             card["tags"] = card["tags"] + [hostile_name]
         else:
             card[slot] = card[slot] + hostile_text
+            if slot == "cloze":
+                card["type"] = "cloze"
         files[0] = (subtopic, file_tags, [card] + file_cards[1:])
     return deck_name, files
 
@@ -121,6 +128,17 @@ measured = {"examples": 0, "built": 0, "imported": 0, "refused": 0}
 IMPORT_EVERY = 3 if settings().max_examples >= 500 else 1
 
 
+def _cloze_card(text: str) -> dict:
+    return {"id": None, "type": "cloze", "body": "", "cloze": text, "extra": "", "tags": [], "retired": False}
+
+
+# Regression examples that always run: each built a package Anki refused or misread before.
+@example(project=("Fuzz Deck", [("Clozes", [], [_cloze_card("{{c1::x}} {{c0::y}}")])]))
+@example(project=("Fuzz Deck", [("Clozes", [], [_cloze_card("{{c1::x}} {{c0::")])]))
+@example(project=("Fuzz Deck", [("Clozes", [], [_cloze_card("<!-- {{c1::x}} -->")])]))
+@example(project=("Fuzz Deck", [("Clozes", [], [_cloze_card("{{c1::x}} {{c501::y}} {{c502::z}}")])]))
+@example(project=("Fuzz Deck", [("Clozes", ["retired"], [_cloze_card("{{c1::x}}")])]))
+@example(project=("Fuzz Deck", [(" Clozes", [], [_cloze_card("{{c1::x}}")]), ("clozes", [], [_cloze_card("{{c1::y}}")])]))
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 @given(project=projects())
 def test_every_input_is_refused_where_it_is_or_imports_as_written(project):
