@@ -240,3 +240,39 @@ def test_every_release_reaches_a_student_who_has_every_earlier_one(steps, tmp_pa
     finally:
         col.close()
     assert kept == {n.guid: n.fields for n in read_package(packages[-1])[0].notes}
+
+
+def test_a_note_type_rolled_back_with_an_older_clock_reaches_students(project, collection, monkeypatch):
+    """Note types have their own `mod`, under the same rule: v2 changed only the CSS; the lock is
+    rolled back to v1 and rebuilt with a clock behind v2, then the CSS changes again."""
+    import dataclasses
+
+    from conftest import alter_basic_note_type
+    from neurodeck.apkg.notetypes import note_types
+
+    git(project, "init", "-q")
+    v1 = release(project, "v1", T1)
+    git(project, "add", "cards", "decks")
+    git(project, "commit", "-qm", "v1")
+    alter_basic_note_type(monkeypatch, lambda basic: dataclasses.replace(basic, css=basic.css + "\n.v2 {}"))
+    v2 = release(project, "v2", T2)
+    git(project, "add", "cards", "decks")
+    git(project, "commit", "-qm", "v2")
+    git(project, "tag", "v2")
+    git(project, "checkout", "HEAD~1", "--", "decks")
+    result = build(MANIFEST, project / "dist", now=T1 + 50)
+    if not result.ok:
+        [problem] = result.problems
+        assert problem.message.startswith("note type 'basic' would get an older `mod` than release")
+        assert "neurodeck build --previous" in problem.hint
+        result = build(MANIFEST, project / "dist", now=T1 + 50, previous="v2")
+        assert result.ok, [p.format() for p in result.problems]
+    v3 = project / "v3.apkg"
+    shutil.copy(result.output, v3)
+    alter_basic_note_type(monkeypatch, lambda basic: dataclasses.replace(basic, css=basic.css + "\n.v4 {}"))
+    v4 = build(MANIFEST, project / "dist", now=T1 + 100)
+    assert v4.ok, [p.format() for p in v4.problems]
+    for package in (v1, v2, v3, v4.output):
+        import_package(collection, package)
+    css = collection.models.get(note_types("test-deck")["basic"].id)["css"]
+    assert css.endswith("\n.v4 {}"), css[-40:]

@@ -11,11 +11,12 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring  # what json.dumps(str) runs
 from json.encoder import encode_basestring_ascii as _ascii
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from neurodeck.model import Location, Problem
 
@@ -231,6 +232,9 @@ def next_lock(old: Lock | None, namespace: str, entries: dict[str, Entry],
 
 # ---- never backwards: what newer releases than the lock shipped ------------------------------
 
+_E = TypeVar("_E", "Entry", "NoteTypeEntry")  # a note's or a note type's lock entry
+
+
 class Shipped(NamedTuple):
     """One note as a release shipped it: its `mod`, and its content as far as the source shows
     it (a lock records the content hash; a package the note type, fields and tags)."""
@@ -249,7 +253,7 @@ def note_content(kind: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> t
     return kind, tuple(fields), tuple(sorted(tags))
 
 
-def going_back(entry: Entry, content: tuple, shipped: list[Shipped]) -> Shipped | None:
+def going_back(entry: Entry | NoteTypeEntry, content: tuple, shipped: list[Shipped]) -> Shipped | None:
     """A release that gave this note a newer `mod` than `entry` has, or the same `mod` with other
     content: Anki would skip this build's note for students who have it, or (same content) the
     lock would hold an older `mod` than students have, and skip the note's next change. None if
@@ -260,12 +264,23 @@ def going_back(entry: Entry, content: tuple, shipped: list[Shipped]) -> Shipped 
     return None
 
 
-def past(entry: Entry, content: tuple, shipped: list[Shipped], now: int) -> Entry:
+def past(entry: _E, content: tuple, shipped: list[Shipped], now: int) -> _E:
     """`entry` with a `mod` past every release that shipped this note: strictly newer than a
     release with a `mod` as new and other content (so Anki applies this build's), equal to the
     newest release with the same content (students who have it need nothing, and the lock
     catches up with it)."""
     if any(r.mod >= entry.mod and not r.same(entry.hash, content) for r in shipped):
-        return entry._replace(mod=max(now, entry.mod + 1, *(r.mod + 1 for r in shipped)))
+        return _with_mod(entry, max(now, entry.mod + 1, *(r.mod + 1 for r in shipped)))
     newest = max((r.mod for r in shipped), default=entry.mod)
-    return entry._replace(mod=newest) if newest > entry.mod else entry
+    return _with_mod(entry, newest) if newest > entry.mod else entry
+
+
+def _with_mod(entry: _E, mod: int) -> _E:
+    if isinstance(entry, Entry):
+        return entry._replace(mod=mod)
+    return NoteTypeEntry(entry.hash, mod, entry.schema)
+
+
+def notetype_content(name: str, css: str, texts: Iterable[tuple[str, str, str]]) -> tuple:
+    """What a package shows of a note type that a student sees, in the form `Shipped.same` compares."""
+    return name, css, tuple(tuple(t) for t in texts)

@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neurodeck import lockfile
-from neurodeck.lockfile import Entry, Shipped
+from neurodeck.lockfile import Entry, NoteTypeEntry, Shipped
 from neurodeck.model import Location, Note, Problem
 
 if TYPE_CHECKING:
-    from neurodeck.apkg.reader import CollectionReader, NoteRecord
+    from neurodeck.apkg.notetypes import NoteType
+    from neurodeck.apkg.reader import CollectionReader, NoteRecord, NoteTypeRecord
 
 
 @dataclass
@@ -33,12 +34,14 @@ class Releases:
 
     by_id: dict[str, list[Shipped]] = field(default_factory=dict)
     by_guid: dict[str, list[Shipped]] = field(default_factory=dict)
+    notetypes: dict[str, list[Shipped]] = field(default_factory=dict)  # by card type ("basic", ...)
 
     def of(self, note: Note) -> list[Shipped]:
         return self.by_id.get(note.id, []) + self.by_guid.get(note.guid, [])
 
     def merge(self, other: Releases) -> None:
-        for mine, theirs in ((self.by_id, other.by_id), (self.by_guid, other.by_guid)):
+        for mine, theirs in ((self.by_id, other.by_id), (self.by_guid, other.by_guid),
+                             (self.notetypes, other.notetypes)):
             for key, shipped in theirs.items():
                 mine.setdefault(key, []).extend(shipped)
 
@@ -49,7 +52,9 @@ def from_package(path: Path, label: str, namespace: str) -> tuple[Releases | Non
 
     try:
         with open_collection(path) as db:
-            return _shipped(db.notes(), label, namespace), []
+            releases = _shipped(db.notes(), label, namespace)
+            releases.merge(_shipped_types(db.notetypes(), label, namespace))
+            return releases, []
     except PackageError as exc:
         return None, [Problem(Location(label), str(exc), exc.hint)]
 
@@ -65,17 +70,37 @@ def _shipped(notes: Iterable[NoteRecord], label: str, namespace: str) -> Release
     return releases
 
 
+def _shipped_types(notetypes: dict[int, NoteTypeRecord], label: str, namespace: str) -> Releases:
+    """The deck's own note types in a package (matched by id, as Anki matches them), by kind."""
+    from neurodeck.apkg.notetypes import note_types
+
+    kinds = {nt.id: kind for kind, nt in note_types(namespace).items()}
+    releases = Releases()
+    for mid, nt in notetypes.items():
+        if mid in kinds:
+            content = lockfile.notetype_content(nt.name, nt.css, nt.texts)
+            releases.notetypes.setdefault(kinds[mid], []).append(Shipped(nt.mod, label, content=content))
+    return releases
+
+
+def notetype_contents(types: dict[str, NoteType]) -> dict[str, tuple]:
+    """A build's note types as `lockfile.notetype_content` shows them, by kind."""
+    return {kind: lockfile.notetype_content(nt.name, nt.css, [(t.name, t.qfmt, t.afmt) for t in nt.templates])
+            for kind, nt in types.items()}
+
+
 def from_locks(texts: dict[str, bytes]) -> Releases:
     """The notes of lock files (revision -> bytes), keyed by card id. Unreadable ones are skipped:
     a lock that never parsed was never a release."""
     releases = Releases()
     for where, data in texts.items():
         try:
-            notes = json.loads(data)["notes"]
-            for card_id, entry in notes.items():
-                mod = entry["mod"]
-                if isinstance(mod, int) and not isinstance(mod, bool):
-                    releases.by_id.setdefault(str(card_id), []).append(Shipped(mod, where, hash=str(entry["hash"])))
+            lock = json.loads(data)
+            for into, entries in ((releases.by_id, lock["notes"]), (releases.notetypes, lock.get("notetypes", {}))):
+                for key, entry in entries.items():
+                    mod = entry["mod"]
+                    if isinstance(mod, int) and not isinstance(mod, bool):
+                        into.setdefault(str(key), []).append(Shipped(mod, where, hash=str(entry["hash"])))
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             continue
     return releases
@@ -177,14 +202,18 @@ class Watch:
             try:
                 self._db = self._package.enter_context(open_collection(self._output))
                 self._mods = dict(self._db.note_mods())
+                types = _shipped_types(self._db.notetypes(), _shown(self._output), self._namespace)
             except PackageError:  # a damaged package is replaced, not a release
-                self._db = None
+                self._db, types = None, Releases()
+        else:
+            types = Releases()
         self.releases = from_locks(committed_locks(lock_path))
+        self.releases.merge(types)
 
     def problems(self, notes: list[Note], entries: dict[str, Entry], old: lockfile.Lock | None,
-                 lock_shown: str) -> list[Problem]:
+                 lock_shown: str, notetypes: dict[str, tuple[NoteTypeEntry, tuple]] | None = None) -> list[Problem]:
+        """What the releases seen show against this build's notes and (used) note types."""
         from neurodeck.apkg.reader import PackageError
-        from neurodeck.project import shown_path
 
         self._thread.join()
         try:
@@ -192,17 +221,41 @@ class Watch:
                 recorded = old.notes if old else {}
                 newer = [n.guid for n in notes if self._mods.get(n.guid, -1) > getattr(recorded.get(n.id), "mod", -1)]
                 if newer:
-                    self.releases.merge(_shipped(self._db.notes(newer), shown_path(self._output), self._namespace))
+                    self.releases.merge(_shipped(self._db.notes(newer), _shown(self._output), self._namespace))
         except PackageError:
             pass
         finally:
             self.close()
-        return going_back(notes, entries, self.releases, lock_shown)
+        return (going_back(notes, entries, self.releases, lock_shown)
+                + types_going_back(notetypes or {}, self.releases, lock_shown))
 
     def close(self) -> None:
         """Remove the package's extracted collection (when the build stops early, too)."""
         self._thread.join()
         self._package.close()
+
+
+def _shown(path: Path) -> str:
+    from neurodeck.project import shown_path
+
+    return shown_path(path)
+
+
+def types_going_back(notetypes: dict[str, tuple[NoteTypeEntry, tuple]], releases: Releases,
+                     lock_shown: str) -> list[Problem]:
+    """As `going_back`, for the deck's note types (kind -> lock entry and content), whose template
+    and CSS changes Anki applies only with a newer note type `mod`."""
+    problems = []
+    for kind, (entry, content) in sorted(notetypes.items()):
+        release = lockfile.going_back(entry, content, releases.notetypes.get(kind, []))
+        if release is not None:
+            problems.append(Problem(
+                Location(lock_shown),
+                f"note type '{kind}' would get an older `mod` than release {release.where} gave it: Anki "
+                "would skip its template and CSS changes for students who have that release",
+                f"run `neurodeck build --previous {release.where}` to record a newer mod time in the lock, "
+                "then commit it"))
+    return problems
 
 
 def going_back(notes: list[Note], entries: dict[str, Entry], releases: Releases, lock_shown: str) -> list[Problem]:

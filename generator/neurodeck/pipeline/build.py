@@ -158,8 +158,6 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
             watch.close()
         return result
     result.problems += check_gone(result.notes, result.old_lock, lock_shown)
-    if watch is not None:
-        result.problems += watch.problems(result.notes, entries, result.old_lock, lock_shown)
     types = note_types(manifest.namespace)
     used = {n.type for n in result.notes}
     result.problems += _check_schemas(result, types)
@@ -168,6 +166,14 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
         {kind: (nt.content_hash(), _schema_hash(nt)) for kind, nt in types.items() if kind in used},
         now, release,
     )
+    contents = releases.notetype_contents(types)
+    if shipped is not None:  # --previous: the note types past it too
+        result.lock.notetypes.update({kind: lockfile.past(entry, contents[kind], shipped.notetypes[kind], now)
+                                      for kind, entry in result.lock.notetypes.items()
+                                      if kind in shipped.notetypes and kind in contents})
+    if watch is not None:
+        used_types = {kind: (result.lock.notetypes[kind], contents[kind]) for kind in used}
+        result.problems += watch.problems(result.notes, entries, result.old_lock, lock_shown, used_types)
     released = result.lock.release["version"] if result.lock.release else None
     if manifest.version is not None and manifest.version.value != released:
         result.problems.append(Problem(
