@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import neurodeck as nd
 from conftest import REPO, write
 from neurodeck.cli import main
 from neurodeck.pipeline import workers
@@ -45,6 +46,8 @@ def test_library_calls_and_commands_leave_gc_signals_and_start_method_alone(proj
         assert compile_deck(MANIFEST).ok
         assert settings() == before
         assert build(MANIFEST, project / "dist").ok
+        assert settings() == before
+        assert nd.validate(MANIFEST).ok and nd.build(MANIFEST, project / "dist").ok and nd.stats(MANIFEST)[0]
         assert settings() == before
         runner = CliRunner()
         for args in (["validate"], ["build"], ["build"], ["stats"], ["lint"]):
