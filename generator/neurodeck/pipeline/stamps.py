@@ -74,10 +74,11 @@ def versions() -> dict[str, str]:
     result = {}
     for package in DEPENDENCIES:
         if package not in found:
-            from importlib.metadata import PackageNotFoundError, version
+            from importlib.metadata import PackageNotFoundError
+            from importlib.metadata import version as installed
 
             try:
-                found[package] = version(package)
+                found[package] = installed(package)
             except PackageNotFoundError:
                 found[package] = "unknown"
         result[package] = found[package]
