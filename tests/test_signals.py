@@ -79,8 +79,8 @@ def test_a_signal_stops_the_workers_and_leaves_nothing_behind(project, cache_fol
                                 stdout=subprocess.DEVNULL, stderr=err)
     try:
         workers = workers_of(proc)
-        time.sleep(0.2)  # well into the work: entries are being written
-        assert proc.poll() is None
+        time.sleep(0.05)  # into the work: entries are being written
+        assert proc.poll() is None and all(map(_running, workers)), "the workers were done before the signal"
         proc.send_signal(signum)
         code = proc.wait(timeout=60)
     finally:
