@@ -74,11 +74,10 @@ def versions() -> dict[str, str]:
     result = {}
     for package in DEPENDENCIES:
         if package not in found:
-            from importlib.metadata import PackageNotFoundError
-            from importlib.metadata import version as installed
+            from importlib.metadata import PackageNotFoundError, version
 
             try:
-                found[package] = installed(package)
+                found[package] = version(package)
             except PackageNotFoundError:
                 found[package] = "unknown"
         result[package] = found[package]
