@@ -106,6 +106,10 @@ def reference_card(item: YValue, subtopic: str, path: Path) -> tuple[Card | None
     if why is not None and not retired:
         error(why.location, "'why' explains a retirement, but this card is not retired",
               "add 'retired: true', or use 'extra' for notes to students")
+    if retired and why is None:
+        error(item.items["retired"][0], "a retired card needs a 'why'",
+              "add why: with one sentence students will read in place of the answer, "
+              "e.g. why: Replaced by another-card-id.")
     lint_ignore, lint_why = [], None
     if "lint" in item.items:
         lint = item.items["lint"][1]

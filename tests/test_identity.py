@@ -41,9 +41,10 @@ def _decide(old: Lock, notes: dict[str, tuple[str, str]], now: int) -> dict[str,
 
 def test_unchanged_notes_keep_their_mod_and_changed_ones_get_now():
     old = Lock("ns", notes={"a": Entry("h1", 100, "basic"), "b": Entry("h2", 100, "basic"),
-                            "gone": Entry("h3", 100, "cloze")})
+                            "gone": Entry("h3", 100, "cloze")}, released={"a", "b", "gone"})
     notes = {"a": ("h1", "basic"), "b": ("h2-edited", "basic"), "c": ("h4", "cloze")}
-    lock = next_lock(old, "ns", _decide(old, notes, now=500), {"basic": ("nt", "schema")}, now=500)
+    lock = next_lock(old, "ns", _decide(old, notes, now=500), {"basic": ("nt", "schema")}, now=500,
+                     release={"version": "2", "date": "2025-01-01"})  # a release makes the removal permanent
     assert lock.notes["a"].mod == 100
     assert lock.notes["b"] == Entry("h2-edited", 500, "basic")
     assert lock.notes["c"] == Entry("h4", 500, "cloze")

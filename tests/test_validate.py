@@ -194,8 +194,12 @@ def test_billion_laughs_is_refused_quickly(project):
 
 
 
+RELEASE_1 = {"version": "1.0", "date": "2023-11-14"}
+RELEASE_2 = {"version": "1.1", "date": "2023-11-15"}
+
+
 def test_type_change_since_lock_needs_a_new_id(project):
-    assert build(MANIFEST, project / "dist", now=1_700_000_000).ok
+    assert build(MANIFEST, project / "dist", now=1_700_000_000, release=RELEASE_1).ok
     text = (project / "cards" / "a.yaml").read_text().replace("  - id: mn-term\n    type: reversed\n",
                                                              "  - id: mn-term\n    type: basic\n")
     problems = problems_for(project, text)
@@ -205,10 +209,10 @@ def test_type_change_since_lock_needs_a_new_id(project):
 
 def test_removed_id_coming_back_is_reported(project):
     original = (project / "cards" / "a.yaml").read_text()
-    assert build(MANIFEST, project / "dist", now=1_700_000_000).ok
+    assert build(MANIFEST, project / "dist", now=1_700_000_000, release=RELEASE_1).ok
     without = original.split("  - id: mn-term")[0]
     write(project / "cards" / "a.yaml", without)
-    assert build(MANIFEST, project / "dist", now=1_700_000_100).ok
+    assert build(MANIFEST, project / "dist", now=1_700_000_100, release=RELEASE_2).ok
     assert json.loads((project / "decks" / "test-deck.lock").read_text())["removed"] == ["mn-term"]
     problems = problems_for(project, original)
     assert one(problems, "card id 'mn-term' was removed in an earlier release").startswith("cards/a.yaml:14:9:")
@@ -245,7 +249,7 @@ def test_card_gone_without_retiring_is_a_warning(project):
 
     from neurodeck.cli import main
 
-    assert build(MANIFEST, project / "dist", now=1_700_000_000).ok
+    assert build(MANIFEST, project / "dist", now=1_700_000_000, release=RELEASE_1).ok
     write(project / "cards" / "a.yaml", (project / "cards" / "a.yaml").read_text().split("  - id: mn-term")[0])
     result = CliRunner().invoke(main, ["validate"])
     assert result.exit_code == 0

@@ -75,13 +75,22 @@ class NoteTypeEntry:
 
 @dataclass
 class Lock:
-    """What was released: per card id its content hash, note type and `mod`."""
+    """What was built and released: per card id its content hash, note type and `mod`.
+
+    A card id is a draft until a release ships it: drafts may be renamed or deleted freely.
+    `released` holds every id some release shipped (an adopted deck's notes belong here too);
+    `removed` those of them a later release no longer shipped, which may never come back."""
 
     namespace: str
     notes: dict[str, Entry] = field(default_factory=dict)
     notetypes: dict[str, NoteTypeEntry] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
     release: dict[str, str] | None = None  # {"version": ..., "date": "YYYY-MM-DD"} of the last release
+    released: set[str] = field(default_factory=set)
+
+    def gone(self, present: set[str]) -> list[str]:
+        """Released ids missing from `present` that no release has dropped yet, sorted."""
+        return sorted(self.released - present - set(self.removed))
 
     def dumps(self) -> str:
         """JSON with sorted keys and one note per line, so it diffs and merges well."""
@@ -93,7 +102,11 @@ class Lock:
                  for k, (digest, mod, kind) in sorted(self.notes.items())]
         notetypes = [f"    {json.dumps(k)}: {json.dumps(vars(v), sort_keys=True)}"
                      for k, v in sorted(self.notetypes.items())]
-        removed = ",\n".join(f"    {json.dumps(r)}" for r in sorted(self.removed))
+
+        def ids(values) -> str:
+            listed = ",\n".join(f"    {json.dumps(v)}" for v in sorted(values))
+            return f"[\n{listed}\n  ]" if listed else "[]"
+
         return (
             "{\n"
             f'  "format": {LOCK_FORMAT},\n'
@@ -101,7 +114,9 @@ class Lock:
             f'  "notes": {block(notes)},\n'
             f'  "notetypes": {block(notetypes)},\n'
             + (f'  "release": {json.dumps(self.release, sort_keys=True)},\n' if self.release else "")
-            + '  "removed": [' + (f"\n{removed}\n  ]" if removed else "]") + "\n"
+            # written whenever there was a release: a lock with a release or removals but no list is an old one
+            + (f'  "released": {ids(self.released)},\n' if self.release or self.released or self.removed else "")
+            + f'  "removed": {ids(self.removed)}\n'
             "}\n"
         )
 
@@ -125,7 +140,7 @@ def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
     try:
         if not isinstance(data, dict) or data.get("format") != LOCK_FORMAT:
             raise ValueError(f"unknown lock format {data.get('format') if isinstance(data, dict) else data!r:.40}")
-        return Lock(
+        lock = Lock(
             namespace=_text(data["namespace"]),
             notes={_text(k): Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"]))
                    for k, v in data["notes"].items()},
@@ -133,7 +148,14 @@ def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
                        for k, v in data["notetypes"].items()},
             removed=[_text(r) for r in data["removed"]],
             release=_release(data["release"]) if data.get("release") else None,
-        ), []
+        )
+        if "released" in data:
+            lock.released = {_text(r) for r in data["released"]}
+        elif lock.release:  # written before drafts existed: every id it holds may have shipped
+            lock.released = set(lock.notes) | set(lock.removed)
+        else:  # never released: every id is still a draft, and nothing was removed from a release
+            lock.removed = []
+        return lock, []
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         return None, [Problem(Location(shown), f"lock file has an unexpected structure ({str(exc)[:200]})",
                               "restore it from git; never edit mod times by hand")]
@@ -215,7 +237,7 @@ def next_lock(old: Lock | None, namespace: str, entries: dict[str, Entry],
     notetypes maps kind -> (hash, schema hash). Unchanged note types keep their `mod`.
     """
     old = old or Lock(namespace)
-    lock = Lock(namespace, notes=entries)
+    lock = Lock(namespace, notes=entries, released=set(old.released))
     for kind, (digest, schema) in notetypes.items():
         before_nt = old.notetypes.get(kind)
         if before_nt is not None and before_nt.hash == digest:
@@ -224,8 +246,12 @@ def next_lock(old: Lock | None, namespace: str, entries: dict[str, Entry],
             lock.notetypes[kind] = NoteTypeEntry(digest, _next_mod(before_nt.mod if before_nt else None, now), schema)
     for kind, entry in old.notetypes.items():
         lock.notetypes.setdefault(kind, entry)  # a type unused today keeps its history
-    gone = set(old.removed) | (set(old.notes) - set(entries))
-    lock.removed = sorted(gone - set(entries))
+    # Only a release makes an id permanent, or its absence: drafts come and go without a trace,
+    # and a released card deleted since the last release may still come back until the next.
+    lock.removed = sorted(old.removed)
+    if release is not None:
+        lock.removed = sorted(set(old.removed) | (old.released - entries.keys()))
+        lock.released |= entries.keys()
     lock.release = release or old.release
     return lock
 

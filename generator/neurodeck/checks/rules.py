@@ -94,7 +94,8 @@ def check_tags(tags: list[Text]) -> list[Problem]:
 
 
 def check_against_lock(notes: list[Note], lock: Lock | None, lock_shown: str) -> list[Problem]:
-    """Changes that can never reach students who already imported a release."""
+    """Changes that can never reach students who already imported a release (drafts, ids no
+    release shipped, may change freely)."""
     if lock is None:
         return []
     problems = []
@@ -102,7 +103,7 @@ def check_against_lock(notes: list[Note], lock: Lock | None, lock_shown: str) ->
     for note in notes:
         card_id = note.id
         entry = lock.notes.get(card_id)
-        if entry is not None and entry.type != note.type:
+        if entry is not None and entry.type != note.type and card_id in lock.released:
             problems.append(Problem(
                 note.location, f"card '{card_id}' changed type from {entry.type} to {note.type}",
                 "Anki cannot change a released note's type in students' collections; "
@@ -110,18 +111,19 @@ def check_against_lock(notes: list[Note], lock: Lock | None, lock_shown: str) ->
         if card_id in removed:
             problems.append(Problem(
                 note.id_location, f"card id '{card_id}' was removed in an earlier release",
-                f"students still have the old card; use a new id, or delete '{card_id}' from "
-                f"'removed' in {lock_shown} if you mean to bring the same card back"))
+                "students who imported that release keep the old card as it was; "
+                "give this card a new id"))
     return problems
 
 
 def check_gone(notes: list[Note], lock: Lock | None, lock_shown: str) -> list[Problem]:
-    """Released cards deleted instead of retired (only meaningful when every file loaded)."""
+    """Released cards deleted instead of retired (only meaningful when every file loaded).
+    The next release makes the deletion permanent; until then the card may come back."""
     present = {note.id for note in notes}
     return [Problem(Location(lock_shown), f"released card '{card_id}' is gone from the cards",
                     "Anki never deletes notes on import, so students keep it for ever; put it back with "
                     "'retired: true' and a 'why' so that they learn it is retired", severity="warning")
-            for card_id in sorted(set(lock.notes if lock else ()) - present)]
+            for card_id in (lock.gone(present) if lock else ())]
 
 
 def check_lock_namespace(lock: Lock | None, namespace: str, lock_path: Path) -> list[Problem]:

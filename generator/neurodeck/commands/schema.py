@@ -64,6 +64,8 @@ def _card() -> Schema:
             "required": list(required),
             "properties": {**{k: _TEXT for k in required}, **{k: False for k in unused}},
         }})
+    rules.append({"if": {"properties": {"retired": {"enum": [True, *FLAG_VALUES[True]]}}, "required": ["retired"]},
+                  "then": {"required": ["why"]}})
     return {"type": "object", "additionalProperties": False, "required": ["id"], "properties": properties,
             "allOf": rules}
 

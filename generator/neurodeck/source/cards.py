@@ -83,6 +83,10 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path) -> Card | Non
     if why is not None and not retired:
         r.error(why.location, "'why' explains a retirement, but this card is not retired",
                 "add 'retired: true', or use 'extra' for notes to students")
+    if retired and why is None:
+        r.error(items["retired"][0], "a retired card needs a 'why'",
+                "add why: with one sentence students will read in place of the answer, "
+                "e.g. why: Replaced by another-card-id.")
     lint_ignore: list[Text] = []
     lint_why = None
     lint = r.mapping(item, "lint") if "lint" in items else None
