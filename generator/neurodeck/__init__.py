@@ -26,8 +26,10 @@ if TYPE_CHECKING:
         check_upgrade,
         compare,
         find_manifests,
+        find_project,
         format_diff,
         has_errors,
+        init_project,
         lint,
         load_deck,
         load_project,
@@ -42,8 +44,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
-    "build", "check_upgrade", "compare", "find_manifests", "format_diff", "has_errors", "lint",
-    "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats", "validate", "verify",
+    "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
+    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats",
+    "validate", "verify",
 ]
 
 

@@ -27,14 +27,34 @@ DiffFormat = Literal["text", "markdown", "json"]
 
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
-    "build", "check_upgrade", "compare", "find_manifests", "format_diff", "has_errors", "lint",
-    "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats", "validate", "verify",
+    "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
+    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats",
+    "validate", "verify",
 ]
 
 
 def find_manifests(root: PathLike = ".") -> list[Path]:
     """The project's deck manifests, `decks/*.yaml` under `root`, sorted."""
     return sorted(Path(root, "decks").glob("*.yaml"))
+
+
+def find_project(start: PathLike = ".") -> Path | None:
+    """The project `start` is in: the nearest folder, `start` itself or one above it, that holds
+    a `decks/` folder (as git finds a repository from any subfolder), as an absolute path; None
+    when there is none."""
+    from neurodeck.project import find_root
+
+    return find_root(Path(start))
+
+
+def init_project(name: str, root: PathLike = ".") -> tuple[list[Path] | None, list[Problem]]:
+    """Start a project in `root`: a manifest `decks/<slug>.yaml` whose namespace is made from
+    `name` and a random suffix, one example card file per note type and a `.gitignore` for the
+    build output. Writes nothing if any of these files exists; returns the files written,
+    the manifest first."""
+    from neurodeck.commands.init import init_project as start
+
+    return start(name, Path(root))
 
 
 def load_deck(manifest: PathLike) -> LoadedDeck:

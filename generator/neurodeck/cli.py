@@ -15,6 +15,7 @@ import shlex
 import signal
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -24,7 +25,7 @@ import click
 import neurodeck as nd
 
 if TYPE_CHECKING:
-    from neurodeck.pipeline.build import BuildResult, CompiledDeck
+    from neurodeck.pipeline.build import CompiledDeck
 
 HELP_WIDTH = 80  # columns of --help at most (Click's default), also in the README
 
@@ -62,11 +63,39 @@ def format_option(command: Callable[..., None]) -> Callable[..., None]:
                         show_default=True, help="Report format on stdout; json is for CI.")(shortcut)
 
 
+def _project() -> Path | None:
+    """The project the working folder is in, relative to it ('.' at its root), said once on
+    stderr when it is another folder; None outside any project."""
+    root = nd.find_project()
+    if root is None:
+        return None
+    shown = Path(os.path.relpath(root))
+    meta = click.get_current_context().meta
+    if shown != Path(".") and not meta.get("neurodeck.project_shown"):
+        meta["neurodeck.project_shown"] = True
+        click.echo(f"Using the project in {shown}{os.sep} ({root})", err=True)
+    return shown
+
+
 def _manifests(given: tuple[Path, ...]) -> list[Path]:
-    found = list(given) or nd.find_manifests()
+    if given:
+        return list(given)
+    root = _project()
+    if root is None:
+        raise click.UsageError("no decks/ folder here or in any folder above: this is not a neurodeck project; "
+                               "start one with `neurodeck init --name NAME`, or name a manifest")
+    found = nd.find_manifests(root)
     if not found:
-        raise click.UsageError("no manifests given and none found in decks/*.yaml")
+        raise click.UsageError(f"no manifests given and none in {root / 'decks'}{os.sep}*.yaml; "
+                               "start a deck with `neurodeck init --name NAME`, or name a manifest")
     return found
+
+
+def _out(given: Path) -> Path:
+    """--out as given (relative to here), or by default dist/ in the project's folder."""
+    if click.get_current_context().get_parameter_source("out_dir") != click.core.ParameterSource.DEFAULT:
+        return given
+    return (_project() or Path(".")) / given
 
 
 def _print_problems(problems: list[nd.Problem]) -> None:
@@ -80,6 +109,7 @@ def _exit(ok: bool) -> NoReturn:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH},
              epilog=examples(
+    ('neurodeck init my-deck --name "My Deck"', "Start a project with example cards in a new folder"),
     ("neurodeck validate", "Check every deck in decks/, writing nothing"),
     ("neurodeck build", "Build every deck into dist/"),
     ("neurodeck build --locked", "In CI: fail, writing nothing, if a lock is out of date"),
@@ -91,8 +121,45 @@ def _exit(ok: bool) -> NoReturn:
 def main() -> None:
     """Compile YAML flashcards into Anki decks that update in place.
 
-    Commands that take MANIFESTS use every decks/*.yaml when none is named.
+    Commands work from any folder of a project: the nearest folder, here or above, that holds
+    decks/. Those that take MANIFESTS use every decks/*.yaml there when none is named.
     """
+
+
+@main.command(epilog=examples(
+    ('neurodeck init my-deck --name "Neurobiology of Intimacy"', "Start a project in a new folder, my-deck"),
+    ('neurodeck init --name "Pharmacology"', "Start a project in the current folder"),
+))
+@click.argument("directory", default=".", metavar="[DIR]", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The deck's name in Anki.")
+def init(directory: Path, name: str) -> None:
+    """Start a project in DIR (default: here): a deck manifest, an example card file per
+    card type and a .gitignore. Writes nothing if any of these files exists.
+
+    The manifest's namespace (the deck's identity) is made from the name and a random suffix:
+    never change it after a release.
+    """
+    written, problems = nd.init_project(name, directory)
+    _print_problems(problems)
+    if written is None:
+        _exit(False)
+    shown = os.path.relpath(directory)
+    click.echo(f"Created a neurodeck project in {shown}{os.sep}:" if shown != "." else
+               "Created a neurodeck project here:")
+    for path in written:
+        click.echo(f"  {Path(os.path.relpath(path, directory)).as_posix()}")
+    manifest = Path(os.path.relpath(written[0], directory)).as_posix()
+    output = f"dist/{written[0].stem}.apkg"
+    click.echo("Next:")
+    steps = ([f"cd {shlex.quote(shown)}"] if shown != "." else []) + [
+        "neurodeck validate          # check the cards (after every edit)",
+        f"neurodeck build             # write {output}; in Anki: File > Import",
+        "neurodeck preview --open    # see every card as Anki will show it",
+    ]
+    for step in steps:
+        click.echo(f"  {step}")
+    click.echo(f"Never change the namespace in {manifest} after a release.")
+    _exit(True)
 
 
 @main.command(epilog=examples(
@@ -123,7 +190,7 @@ def validate(manifests: tuple[Path, ...], fmt: str) -> None:
 ))
 @manifests_argument
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
-              show_default=True, help="Folder the packages are written to.")
+              show_default=True, help="Folder the packages are written to (by default in the project's folder).")
 @click.option("--locked", is_flag=True, help="Fail, writing nothing, if a lock file is missing or would change.")
 @click.option("--watch", "watching", is_flag=True, help="Rebuild whenever a card file, manifest or image changes.")
 @click.option("--previous", metavar="RELEASE",
@@ -136,6 +203,7 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bo
 
     A deck whose inputs did not change since its last build is left untouched.
     """
+    out_dir = _out(out_dir)
     if watching:
         _watch(_manifests(manifests), out_dir, locked)
     if previous is not None and len(_manifests(manifests)) != 1:
@@ -150,7 +218,9 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bo
         click.echo(json.dumps({"ok": ok, "decks": [b.report for b in builds]}, indent=2, sort_keys=True))
     else:
         for b in builds:
-            if b.output is not None:
+            if b.up_to_date:
+                click.echo(f"{b.report['deck']}: up to date, nothing written ({b.report['output']})")
+            elif b.output is not None:
                 _print_summary(b.report)
     _exit(ok)
 
@@ -192,7 +262,7 @@ def stats(manifests: tuple[Path, ...], fmt: str) -> None:
               help="Also add the new file to this manifest's cards, unless a glob there already takes it.")
 def new(subtopic: str, manifest: Path | None) -> None:
     """Create cards/<subtopic>.yaml with one example card of each type."""
-    path, problems = nd.new_card_file(subtopic, Path.cwd(), manifest)
+    path, problems = nd.new_card_file(subtopic, _project() or Path("."), manifest)
     _print_problems(problems)
     if path is not None:
         click.echo(f"created {path}")
@@ -206,12 +276,15 @@ def new(subtopic: str, manifest: Path | None) -> None:
 @click.argument("version")
 @click.argument("manifest", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
-              show_default=True, help="Folder the packages are written to.")
+              show_default=True, help="Folder the packages are written to (by default in the project's folder).")
 def release(version: str, manifest: Path | None, out_dir: Path) -> None:
     """Record release VERSION (newer than the last) in the manifest and lock, and rebuild.
 
+    The cards it ships become permanent: from now on their ids may not be reused for other
+    cards, and a card deleted afterwards stays deleted once the next release ships without it.
     Then commit the manifest and lock, and tag vVERSION.
     """
+    out_dir = _out(out_dir)
     manifests = [manifest] if manifest else _manifests(())
     if len(manifests) != 1:
         raise click.UsageError("several manifests in decks/: name the one to release")
@@ -259,7 +332,7 @@ def lint(manifests: tuple[Path, ...], fmt: str) -> None:
 ))
 @manifests_argument
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
-              show_default=True, help="Folder the pages are written to.")
+              show_default=True, help="Folder the pages are written to (by default in the project's folder).")
 @click.option("--open", "open_pages", is_flag=True, help="Open each page in the default web browser.")
 def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> None:
     """Write one self-contained HTML page per deck showing every card as Anki will show it.
@@ -267,6 +340,7 @@ def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> Non
     Question and answer sides use the note types' templates and CSS; the page has a search box
     and a night-mode switch and needs no network.
     """
+    out_dir = _out(out_dir)
     ok = True
     for manifest in _manifests(manifests):
         path, problems = nd.preview(manifest, out_dir)
@@ -275,9 +349,18 @@ def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> Non
             ok = False
             continue
         click.echo(f"{path} ({path.stat().st_size:,} bytes)")
-        if open_pages:
-            click.launch(str(path.resolve()))
+        if open_pages and not _open_in_browser(path):
+            click.echo(f"No browser could be opened (no display?): open {path.resolve().as_uri()} yourself.",
+                       err=True)
     _exit(ok)
+
+
+def _open_in_browser(path: Path) -> bool:
+    """Open a file in the default browser; False when that cannot work (no display on Linux, no
+    opener, or the opener failed), so the caller can say where the file is."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    return click.launch(str(path.resolve())) == 0
 
 
 @main.command(epilog=examples(
@@ -298,7 +381,7 @@ def diff(old: str, new: str, fmt: str, json_flag: bool) -> None:
     OLD and NEW are each a built .apkg or a git revision of the project (a tag, branch or commit:
     its sources are built with this compiler in a temporary folder).
     """
-    diffs, problems = nd.compare(old, new, Path.cwd())
+    diffs, problems = nd.compare(old, new, _project() or Path("."))
     _print_problems(problems)
     if diffs is None:
         _exit(False)
@@ -379,12 +462,15 @@ def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> NoReturn:
         raise click.UsageError("--watch rebuilds on every change; it cannot be combined with --locked")
     from neurodeck.commands.watch import watch
 
-    def show(results: list[BuildResult]) -> None:
-        for result in results:
-            _print_problems(result.problems)
-            if result.output is not None:
-                _print_summary(result.report())
-        click.echo("Watching for changes (Ctrl-C to stop)...", err=True)
+    first = [True]
+
+    def show(builds: list[nd.Build]) -> None:
+        for b in builds:
+            _print_problems(b.problems)
+            _print_rebuild(b, time.strftime("%H:%M:%S"))
+        if first[0]:
+            first[0] = False
+            click.echo("Watching for changes (Ctrl-C to stop)...", err=True)
 
     try:
         watch(manifests, out_dir, show)
@@ -394,6 +480,22 @@ def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> NoReturn:
     _exit(True)
 
 
+def _print_rebuild(b: nd.Build, stamp: str) -> None:
+    """One rebuild in watch mode: a line with the time, then what changed (problems, with their
+    hints, are printed before it)."""
+    r = b.report
+    if b.up_to_date:
+        click.echo(f"[{stamp}] {r['deck']}: up to date, nothing written")
+    elif not b.ok or b.output is None:
+        errors = sum(p.severity == "error" for p in b.problems)
+        click.echo(f"[{stamp}] {r['deck'] or b.manifest}: {errors} error{'s' * (errors != 1)}, nothing written; "
+                   "the last good package stays")
+    else:
+        click.echo(f"[{stamp}] {r['deck']}: {r['notes']} notes, {r['cards']} cards ({_counts(r)}) "
+                   f"-> {r['output']}")
+        _print_changes(r)
+
+
 def _deck_json(compiled: CompiledDeck) -> dict[str, Any]:
     summary = compiled.summary()
     return dict(summary, manifest=str(compiled.manifest_path), ok=compiled.ok,
@@ -401,13 +503,34 @@ def _deck_json(compiled: CompiledDeck) -> dict[str, Any]:
 
 
 def _print_summary(r: dict[str, Any]) -> None:
-    changes = f"{len(r['new'])} new, {len(r['changed'])} changed, {len(r['removed'])} removed"
-    click.echo(f"{r['deck']}: {r['notes']} notes, {r['cards']} cards ({changes})")
+    click.echo(f"{r['deck']}: {r['notes']} notes, {r['cards']} cards ({_counts(r)})")
+    _print_changes(r)
     for subtopic, count in sorted(r["subtopics"].items()):
         click.echo(f"  {subtopic:<32} {count:>5} notes")
     click.echo(f"  -> {r['output']}  {r['size']:,} bytes  sha256 {r['sha256']}")
     if r["lock_written"]:
         click.echo(f"  lock updated: {Path(r['manifest']).with_suffix('.lock')}")
+
+
+def _changes(r: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The report's changes by kind, a newly retired card counted as retired only."""
+    retired = r.get("retired", [])
+    return [("new", [i for i in r["new"] if i not in retired]),
+            ("changed", [i for i in r["changed"] if i not in retired]),
+            ("retired", retired), ("removed", r["removed"])]
+
+
+def _counts(r: dict[str, Any]) -> str:
+    return ", ".join(f"{len(ids)} {kind}" for kind, ids in _changes(r) if ids or kind != "retired")
+
+
+def _print_changes(r: dict[str, Any]) -> None:
+    """The ids behind the counts: the first ten of each kind, then how many more."""
+    from neurodeck.pipeline.build import listed
+
+    for kind, ids in _changes(r):
+        if ids:
+            click.echo(f"  {kind + ':':<9}{listed(ids)}")
 
 
 def help_pages(width: int = 80) -> dict[str, str]:

@@ -17,6 +17,19 @@ def project_root(manifest_path: Path) -> Path:
     return folder.parent if folder.name == "decks" else folder
 
 
+def find_root(start: Path) -> Path | None:
+    """The nearest folder, `start` or one above it, that holds a `decks/` folder (as git looks
+    for `.git`), absolute; None when there is none up to the file system's root."""
+    folder = start.absolute()
+    for candidate in (folder, *folder.parents):
+        try:
+            if (candidate / "decks").is_dir():
+                return candidate
+        except OSError:  # a folder we may not look into: keep climbing, as git does
+            continue
+    return None
+
+
 def shown_path(path: Path) -> str:
     """The path as printed in messages: relative to the working folder when inside it."""
     try:

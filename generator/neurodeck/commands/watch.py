@@ -5,17 +5,18 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from neurodeck.api import Build, build
 from neurodeck.apkg.files import TEMP_PREFIX
-from neurodeck.pipeline.build import BuildResult, build
 from neurodeck.project import project_root
 
 _SOURCE_SUFFIXES = {".yaml", ".yml", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 
 
-def watch(manifests: list[Path], out_dir: Path, on_build: Callable[[list[BuildResult]], None],
+def watch(manifests: list[Path], out_dir: Path, on_build: Callable[[list[Build]], None],
           stop: threading.Event | None = None, debounce_ms: int = 300) -> None:
     """Build now, then again after each burst of changes to card files, manifests or images,
-    until `stop` is set (or KeyboardInterrupt). A failed build keeps the last good package."""
+    until `stop` is set (or KeyboardInterrupt). A failed build keeps the last good package; a
+    save that changes nothing a deck is made of (`touch`) finds it up to date and writes nothing."""
     from watchfiles import Change, DefaultFilter  # only this command needs it
     from watchfiles import watch as changes_of
 

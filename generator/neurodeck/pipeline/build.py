@@ -55,9 +55,11 @@ class CompiledDeck:
 
     def summary(self) -> dict:
         """Counts for reports: notes per subtopic and per type, cards, and changes since the lock."""
-        old = self.old_lock.notes if self.old_lock else {}
+        # Changes are only known when the deck compiled: a failed build changes nothing.
+        old = self.old_lock.notes if self.old_lock and self.lock else {}
         new = self.lock.notes if self.lock else {}
         notes = self.notes  # map() and set operations keep these loops in C on large decks
+        changed = sorted(k for k in new.keys() & old.keys() if new[k] is not old[k])
         return {
             "deck": self.manifest.name if self.manifest else None,
             "notes": len(notes),
@@ -67,9 +69,15 @@ class CompiledDeck:
             "media": len(self.media.files) if self.media else 0,
             "new": sorted(new.keys() - old.keys()),
             # next_lock keeps the very entry of an unchanged note, so identity is equality here
-            "changed": sorted(k for k in new.keys() & old.keys() if new[k] is not old[k]),
+            "changed": changed,
+            "retired": self._newly_retired(new.keys() - old.keys(), changed),
             "removed": sorted(old.keys() - new.keys()),
         }
+
+    def _newly_retired(self, new: set[str], changed: list[str]) -> list[str]:
+        """Retired cards whose note this build added or changed: a retirement changes the answer."""
+        touched = new.union(changed)
+        return sorted(n.id for n in self.notes if n.retired and n.id in touched) if touched else []
 
 
 @contextmanager
@@ -329,7 +337,7 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
         if result.ok and result.output is not None:
             manifest, media = result.compiled.manifest, result.compiled.media
             assert manifest is not None and media is not None  # an ok deck
-            unchanged = dict(result.report(), new=[], changed=[], removed=[], lock_written=False)
+            unchanged = dict(result.report(), new=[], changed=[], retired=[], removed=[], lock_written=False)
             stamps.record(manifest_path, out_dir, [g.value for g in manifest.cards], result.compiled.inputs,
                          sorted(str(p) for p in media.sources.values()), unchanged)
         return result
@@ -342,9 +350,10 @@ def _write(result: BuildResult, out_dir: Path, locked: bool, sink: PackageSink) 
     lock_changed = compiled.old_lock != lock
     if locked and lock_changed:
         what = "is missing" if compiled.old_lock is None else "is out of date"
+        stale = f"it lacks {stale_cards(compiled)}; " if compiled.old_lock is not None else ""
         compiled.problems.append(Problem(
             Location(shown_path(manifest.lock_path)), f"lock file {what} (--locked)",
-            "run `neurodeck build` without --locked and commit the updated lock"))
+            f"{stale}run `neurodeck build` without --locked and commit the updated lock"))
         return
     output = out_dir / manifest.output
     temps: list[tuple[Path, Path]] = []
@@ -370,6 +379,24 @@ def _write(result: BuildResult, out_dir: Path, locked: bool, sink: PackageSink) 
         return
     result.output, result.size, result.sha256 = output, size, digest
     result.lock_written = lock_changed
+
+
+def stale_cards(compiled: CompiledDeck) -> str:
+    """What an outdated lock misses, naming the cards as reports do."""
+    summary = compiled.summary()
+    parts = [f"{label} {listed(summary[key])}" for key, label in
+             (("new", "new:"), ("changed", "changed:"), ("removed", "removed:")) if summary[key]]
+    old, lock = compiled.old_lock, compiled.lock
+    if old is not None and lock is not None and old.notetypes != lock.notetypes:
+        parts.append("note types: " + listed(sorted(k for k in lock.notetypes.keys() | old.notetypes.keys()
+                                                    if lock.notetypes.get(k) != old.notetypes.get(k))))
+    return "; ".join(parts) or "the records of the last release"
+
+
+def listed(ids: list[str], first: int = 10) -> str:
+    """Ids for people to read: the first ten, then how many more."""
+    shown = ", ".join(ids[:first])
+    return shown + (f" and {len(ids) - first} more" if len(ids) > first else "")
 
 
 def _size_and_sha256(path: Path) -> tuple[int, str]:

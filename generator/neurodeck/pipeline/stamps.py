@@ -127,12 +127,14 @@ def up_to_date(manifest_path: Path, out_dir: Path) -> dict | None:
         if [p for p in inputs if p not in stamp["media"]] != matched_files(manifest_path, stamp["globs"]):
             return None
         now = {path: _file_digest(Path(path)) for path in inputs}
-        output = Path(stamp["report"]["output"])
+        # The stamp's key is the resolved out_dir: the same package, named from this folder,
+        # which may not be the one the last build ran in.
+        output = out_dir / Path(stamp["report"]["output"]).name
         if fingerprint(manifest_path, now) != stamp["fingerprint"]:
             return None
-        if output.resolve() != (out_dir / output.name).resolve() or _file_digest(output) != stamp["report"]["sha256"]:
+        if _file_digest(output) != stamp["report"]["sha256"]:
             return None
-        return stamp["report"]
+        return dict(stamp["report"], output=str(output), manifest=str(manifest_path))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
