@@ -28,7 +28,7 @@ cards:
     source: "Author A 2024, *Textbook*, 2nd edition, Publisher"
   - id: {slug}-example-cloze
     type: cloze               # one card per deletion number
-    text: "A cloze hides {{{{c1::one part}}}} and then {{{{c2::another::a hint}}}}."
+    text: 'A cloze hides {{{{c1::one part}}}} and then {{{{c2::another::a hint}}}}.'
     source: "Author A 2024, Journal 1:1-10"
   - id: {slug}-example-type-in
     type: type-in             # the student types the exact answer
