@@ -130,7 +130,8 @@ def test_commands_find_the_project_from_a_subfolder(project, monkeypatch, where)
     assert report["output"] == f"{up}dist/test-deck.apkg" and (project / "dist/test-deck.apkg").is_file()
     assert report["manifest"] == f"{up}decks/test-deck.yaml"
     again = run("build")
-    assert again.stdout == f"Test Deck: up to date, nothing written ({up}dist/test-deck.apkg)\n"
+    assert again.stdout == (f"Test Deck: 5 notes, 7 cards (0 new, 0 changed, 0 removed): "
+                            f"up to date, nothing written ({up}dist/test-deck.apkg)\n")
     assert run("lint").exit_code == 0 and run("stats").exit_code == 0
     made = run("new", "Pair Bonding")
     assert made.exit_code == 0 and made.stdout == f"created {up}cards/pair-bonding.yaml\n"

@@ -42,7 +42,8 @@ def test_build_names_new_changed_retired_and_removed_ids(project):
     assert "(17 new, 0 changed, 0 removed)" in first.stdout
     new_line = next(line for line in first.stdout.splitlines() if line.startswith("  new:"))
     assert new_line.endswith(" and 7 more") and new_line.count(",") == 9
-    assert run("build").stdout == "Test Deck: up to date, nothing written (dist/test-deck.apkg)\n"
+    assert run("build").stdout == ("Test Deck: 17 notes, 19 cards (0 new, 0 changed, 0 removed): "
+                                   "up to date, nothing written (dist/test-deck.apkg)\n")
 
     text = (project / "cards" / "many.yaml").read_text()
     text = text.replace("Which number is 3?", "Which number comes after 2?")

@@ -219,7 +219,9 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bo
     else:
         for b in builds:
             if b.up_to_date:
-                click.echo(f"{b.report['deck']}: up to date, nothing written ({b.report['output']})")
+                r = b.report
+                click.echo(f"{r['deck']}: {r['notes']} notes, {r['cards']} cards ({_counts(r)}): "
+                           f"up to date, nothing written ({r['output']})")
             elif b.output is not None:
                 _print_summary(b.report)
     _exit(ok)
