@@ -6,15 +6,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import neurodeck as nd
+from conftest import REPO
 from neurodeck.checks.rules import check_against_lock, check_gone
 from neurodeck.cli import main
 from neurodeck.lockfile import Entry, Lock, next_lock, read_lock
 from neurodeck.model import Location
-
-from conftest import REPO
 
 
 def run(*args: str):

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import neurodeck as nd
+from conftest import import_package
 from neurodeck.apkg import files
 from neurodeck.cli import main
 from neurodeck.lockfile import note_guid
-
-from conftest import import_package
 
 TARGETS = ["decks/my-deck.yaml", "cards/basic-cards.yaml", "cards/reversed-cards.yaml", "cards/cloze-cards.yaml",
            "cards/type-in-cards.yaml", ".gitignore"]

@@ -11,14 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-from click.testing import CliRunner
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-from neurodeck.cli import main
-from neurodeck.pipeline.build import compile_deck, listed
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO, write
+from neurodeck.cli import main
+from neurodeck.pipeline.build import compile_deck, listed
 
 MANY = "subtopic: Many\ncards:\n" + "".join(
     f"  - id: many-{i:02}\n    question: Which number is {i}?\n    answer: {i}\n    source: S\n" for i in range(12))

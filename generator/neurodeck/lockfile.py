@@ -103,7 +103,7 @@ class Lock:
         notetypes = [f"    {json.dumps(k)}: {json.dumps(vars(v), sort_keys=True)}"
                      for k, v in sorted(self.notetypes.items())]
 
-        def ids(values) -> str:
+        def ids(values: Iterable[str]) -> str:
             listed = ",\n".join(f"    {json.dumps(v)}" for v in sorted(values))
             return f"[\n{listed}\n  ]" if listed else "[]"
 
