@@ -6,8 +6,7 @@ from pathlib import Path
 
 from neurodeck.checks.names import slug
 from neurodeck.model import CARD_TYPES, Card, CardFile, Problem, Text, fields_of
-from neurodeck.project import shown_path
-from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, Reader, parse_file
+from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, Reader, parse_mapping
 from neurodeck.source.yamlnodes import YMap, YSeq, YValue, describe
 
 _TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
@@ -16,13 +15,9 @@ _CARD_KEYS = frozenset(CARD_KEYS)
 
 def load_card_file(path: Path) -> tuple[CardFile | None, list[Problem]]:
     """Read one card file into Cards; every card with a usable id is kept."""
-    shown = shown_path(path)
-    value, problems = parse_file(path, shown)
+    value, problems = parse_mapping(path, "a card file", "start with 'subtopic:' and 'cards:'")
     if value is None:
         return None, problems
-    if not isinstance(value, YMap):
-        return None, problems + [Problem(value.location, f"a card file must be a mapping, not {describe(value)}",
-                                         "start with 'subtopic:' and 'cards:'")]
     r = Reader(problems)
     r.check_keys(value, FILE_KEYS, "a card file")
     subtopic = r.text(value, "subtopic", required=True)

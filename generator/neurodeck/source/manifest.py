@@ -6,21 +6,17 @@ from pathlib import Path
 
 from neurodeck.checks.names import slug
 from neurodeck.model import ROOT_TAG_PATTERN, SLUG_PATTERN, VERSION_PATTERN, Location, Manifest, Problem
-from neurodeck.project import project_root, shown_path
-from neurodeck.source.reader import MANIFEST_KEYS, Reader, parse_file
-from neurodeck.source.yamlnodes import YMap, describe
+from neurodeck.project import project_root
+from neurodeck.source.reader import MANIFEST_KEYS, Reader, parse_mapping
 
 VERSION = re.compile(VERSION_PATTERN)
 
 
 def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
     """Read one deck manifest."""
-    shown = shown_path(path)
-    value, problems = parse_file(path, shown)
+    value, problems = parse_mapping(path, "a manifest")
     if value is None:
         return None, problems
-    if not isinstance(value, YMap):
-        return None, problems + [Problem(value.location, f"a manifest must be a mapping, not {describe(value)}")]
     r = Reader(problems)
     r.check_keys(value, MANIFEST_KEYS, "the manifest")
     name = r.text(value, "name", required=True)

@@ -7,7 +7,8 @@ import difflib
 from pathlib import Path
 
 from neurodeck.model import FLAG_VALUES, Location, Problem, Text
-from neurodeck.source.yamlnodes import YMap, YScalar, YValue, describe, parse, read_text
+from neurodeck.project import shown_path
+from neurodeck.source.yamlnodes import YMap, YScalar, describe, parse, read_text
 
 MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "version", "lint", "glossary",
                  "synonyms")
@@ -101,9 +102,16 @@ class Reader:
         return out
 
 
-def parse_file(path: Path, shown: str) -> tuple[YValue | None, list[Problem]]:
-    """Read and parse one YAML file; None with the problems when it cannot be read or parsed."""
+def parse_mapping(path: Path, what: str, hint: str | None = None) -> tuple[YMap | None, list[Problem]]:
+    """Read and parse one YAML file that must hold a mapping (`what`: "a manifest", ...); None with
+    the problems when it cannot be read or parsed or holds something else."""
+    shown = shown_path(path)
     text, problems = read_text(path, shown)
     if text is None:
         return None, problems
-    return parse(text, shown)
+    value, problems = parse(text, shown)
+    if value is None:
+        return None, problems
+    if not isinstance(value, YMap):
+        return None, problems + [Problem(value.location, f"{what} must be a mapping, not {describe(value)}", hint)]
+    return value, problems
