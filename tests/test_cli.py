@@ -96,7 +96,7 @@ def test_build_watch_rebuilds_on_a_real_change_and_stops_cleanly(project):
             code = proc.wait(timeout=20)
     text = log.read_text()
     assert code == 0 and "Stopped watching." in text and "Traceback" not in text
-    assert "(0 new, 1 changed, 0 removed)" in text and "cards/a.yaml:2:1: error: YAML syntax error" in text
+    assert "(0 new, 1 changed, 0 removed)" in text and "cards/a.yaml:1:11: error: YAML syntax error: the '[' opened here is never closed" in text
     assert "is gone from the cards" not in text  # a broken file is not a deleted card
     assert apkg.read_bytes() == second != first
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import yaml
 
 from neurodeck.model import Location, Problem
+from neurodeck.source.yamlerrors import syntax_problem
 
 _STANDARD = "tag:yaml.org,2002:"
 NULL_TAG = _STANDARD + "null"
@@ -194,11 +195,7 @@ def parse(text: str, shown: str) -> tuple[YValue | None, list[Problem]]:
         try:
             node = yaml.compose(text, Loader=_Loader)
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-            message = exc.problem or exc.context or "invalid YAML"
-            line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-            return None, [Problem(loc, f"YAML syntax error: {message}", _syntax_hint(message, line))]
+            return None, [syntax_problem(exc, text, shown)]
         except yaml.YAMLError as exc:
             return None, [Problem(Location(shown), f"YAML error: {exc}")]
         except RecursionError:
@@ -215,12 +212,3 @@ def parse(text: str, shown: str) -> tuple[YValue | None, list[Problem]]:
         if gc_was_enabled:
             gc.enable()
 
-
-def _syntax_hint(message: str, line: str) -> str | None:
-    if "tab" in message or line[: len(line) - len(line.lstrip())].count("\t"):
-        return "indent with spaces, not tabs"
-    if "mapping values are not allowed" in message:
-        return "put text containing ': ' in double quotes"
-    if "found character" in message or "expected <block end>" in message:
-        return "check the indentation, and quote text that starts with a special character"
-    return None
