@@ -48,8 +48,21 @@ def examples(*pairs: tuple[str, str]) -> str:
 
 INTIMACY = "decks/neurobiology-of-intimacy.yaml"  # the bundled deck's manifest, for examples
 
+class SafePath(click.Path):
+    """click.Path that first refuses a name neurodeck cannot use (project.unusable_path): a usage
+    error instead of a traceback later."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from neurodeck.project import unusable_path
+
+        why = unusable_path(os.fspath(value)) if isinstance(value, (str, os.PathLike)) else None
+        if why is not None:
+            self.fail(f"{str(value)[:80]!r} {why}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 manifests_argument = click.argument(
-    "manifests", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    "manifests", nargs=-1, type=SafePath(exists=True, dir_okay=False, path_type=Path))
 
 
 def format_option(command: Callable[..., None]) -> Callable[..., None]:
@@ -124,13 +137,20 @@ def main() -> None:
     Commands work from any folder of a project: the nearest folder, here or above, that holds
     decks/. Those that take MANIFESTS use every decks/*.yaml there when none is named.
     """
+    try:
+        os.getcwd()
+    except OSError:  # deleted under the shell; every relative path would fail later
+        from neurodeck.project import working_folder_problem
+
+        _print_problems([p for p in [working_folder_problem()] if p is not None])
+        sys.exit(2)
 
 
 @main.command(epilog=examples(
     ('neurodeck init my-deck --name "Neurobiology of Intimacy"', "Start a project in a new folder, my-deck"),
     ('neurodeck init --name "Pharmacology"', "Start a project in the current folder"),
 ))
-@click.argument("directory", default=".", metavar="[DIR]", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", default=".", metavar="[DIR]", type=SafePath(file_okay=False, path_type=Path))
 @click.option("--name", required=True, help="The deck's name in Anki.")
 def init(directory: Path, name: str) -> None:
     """Start a project in DIR (default: here): a deck manifest, an example card file per
@@ -189,7 +209,7 @@ def validate(manifests: tuple[Path, ...], fmt: str) -> None:
     ("neurodeck build --watch", "Rebuild on every save until Ctrl-C"),
 ))
 @manifests_argument
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+@click.option("--out", "out_dir", type=SafePath(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder the packages are written to (by default in the project's folder).")
 @click.option("--locked", is_flag=True, help="Fail, writing nothing, if a lock file is missing or would change.")
 @click.option("--watch", "watching", is_flag=True, help="Rebuild whenever a card file, manifest or image changes.")
@@ -260,7 +280,7 @@ def stats(manifests: tuple[Path, ...], fmt: str) -> None:
     ('neurodeck new "Pair Bonding"', "Only write the card file, into cards/ here"),
 ))
 @click.argument("subtopic")
-@click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--manifest", type=SafePath(exists=True, dir_okay=False, path_type=Path),
               help="Also add the new file to this manifest's cards, unless a glob there already takes it.")
 def new(subtopic: str, manifest: Path | None) -> None:
     """Create cards/<subtopic>.yaml with one example card of each type."""
@@ -276,8 +296,8 @@ def new(subtopic: str, manifest: Path | None) -> None:
     (f"neurodeck release 1.1.0 {INTIMACY}", "Name the deck when decks/ holds several"),
 ))
 @click.argument("version")
-@click.argument("manifest", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+@click.argument("manifest", required=False, type=SafePath(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=SafePath(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder the packages are written to (by default in the project's folder).")
 def release(version: str, manifest: Path | None, out_dir: Path) -> None:
     """Record release VERSION (newer than the last) in the manifest and lock, and rebuild.
@@ -333,7 +353,7 @@ def lint(manifests: tuple[Path, ...], fmt: str) -> None:
     (f"neurodeck preview {INTIMACY} --out site/", "Write one deck's page into site/"),
 ))
 @manifests_argument
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+@click.option("--out", "out_dir", type=SafePath(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder the pages are written to (by default in the project's folder).")
 @click.option("--open", "open_pages", is_flag=True, help="Open each page in the default web browser.")
 def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> None:
@@ -407,8 +427,8 @@ def schema(kind: str) -> None:
     ("neurodeck check-upgrade previous/neurobiology-of-intimacy.apkg dist/neurobiology-of-intimacy.apkg",
      "Simulate a student's upgrade from the first to the second"),
 ))
-@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("old", type=SafePath(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=SafePath(exists=True, dir_okay=False, path_type=Path))
 @click.option("--anki-python", metavar="PATH",
               help="Run the simulation in this Python interpreter's Anki engine (an older Anki, say), "
                    "instead of the one installed with neurodeck.")
@@ -443,7 +463,7 @@ def check_upgrade(old: Path, new: Path, anki_python: str | None, fmt: str) -> No
     ("neurodeck build", "Build every deck into dist/"),
     ("neurodeck verify dist/*.apkg", "Check what a student's Anki makes of every package"),
 ))
-@click.argument("packages", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("packages", nargs=-1, required=True, type=SafePath(dir_okay=False, path_type=Path))
 def verify(packages: tuple[Path, ...]) -> None:
     """Import each PACKAGE into a fresh collection as a student would, render every card, and run
     Anki's Check Database and Check Media.

@@ -2,8 +2,12 @@
 manifest's globs name. Light on purpose (no YAML): the up-to-date check imports it."""
 from __future__ import annotations
 
+import errno
+import fnmatch
+import functools
 import glob
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,29 +42,198 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
+MAX_GLOB_ENTRIES = 200_000  # folder entries one glob may visit: far beyond any deck, and a few seconds
+
+
 def glob_files(root: Path, pattern: str) -> list[Path] | None:
     """The files `pattern` matches under `root`, sorted; None when the pattern leaves the project
     (an absolute path or a '..' part), which no build may read."""
-    if os.path.isabs(pattern) or ".." in Path(pattern).parts:
+    found = _expand(root, pattern)
+    return None if found is None else found[0]
+
+
+def _expand(root: Path, pattern: str) -> tuple[list[Path], bool] | None:
+    """(matches, whether the walk stopped at MAX_GLOB_ENTRIES), or None for a pattern that leaves.
+
+    Like glob.glob(recursive=True), but `**` never descends into a symbolic link to a folder,
+    so a link loop cannot make it walk for ever; names starting with '.' match only a pattern
+    part starting with '.'."""
+    if os.path.isabs(pattern) or ".." in Path(pattern).parts or "\0" in pattern:
         return None
-    return [Path(match) for match in sorted(glob.glob(str(root / pattern), recursive=True))]
+    parts = [p for p in pattern.split("/") if p not in ("", ".")]
+    fixed = 0
+    while fixed < len(parts) and not glob.has_magic(parts[fixed]):
+        fixed += 1
+    base = root.joinpath(*parts[:fixed])
+    rest = tuple(parts[fixed:])
+    if not rest:
+        return ([base] if os.path.lexists(base) else []), False
+    deepest = None if "**" in rest else len(rest)
+    matches: list[Path] = []
+    visited = 0
+    for folder, dirs, names in os.walk(base, followlinks=False):
+        relative = () if folder == str(base) else tuple(Path(folder).relative_to(base).parts)
+        depth = len(relative) + 1
+        for name in names + dirs:  # a folder that matches is reported as one, as glob would list it
+            visited += 1
+            if depth == deepest or deepest is None:
+                if _matches(rest, relative + (name,)):
+                    matches.append(Path(folder, name))
+        visited += len(dirs)
+        if visited > MAX_GLOB_ENTRIES:
+            return sorted(matches, key=str), True
+        # descend only where the pattern can still match, never into hidden folders it does not name
+        dirs[:] = [d for d in dirs if (deepest is None or depth < deepest)
+                   and not os.path.islink(os.path.join(folder, d)) and _could_match(rest, relative + (d,))]
+    return sorted(matches, key=str), False
+
+
+@functools.lru_cache(maxsize=4096)
+def _matches(pattern: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    if not pattern:
+        return not names
+    if pattern[0] == "**":  # any number of folders; last in the pattern, at least one name (as in glob)
+        if len(pattern) > 1 and _matches(pattern[1:], names):
+            return True
+        if not names or names[0].startswith("."):
+            return False
+        return len(names) == 1 and len(pattern) == 1 or _matches(pattern, names[1:])
+    return (bool(names) and _part_matches(pattern[0], names[0]) and _matches(pattern[1:], names[1:]))
+
+
+def _could_match(pattern: tuple[str, ...], folders: tuple[str, ...]) -> bool:
+    """Whether some path below `folders` could match `pattern`."""
+    if not folders:
+        return True
+    if not pattern:
+        return False
+    if pattern[0] == "**":
+        return _could_match(pattern[1:], folders) or (not folders[0].startswith(".")
+                                                       and _could_match(pattern, folders[1:]))
+    return _part_matches(pattern[0], folders[0]) and _could_match(pattern[1:], folders[1:])
+
+
+def _part_matches(part: str, name: str) -> bool:
+    if name.startswith(".") and not part.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(name, part)
 
 
 def card_files(manifest: Manifest) -> tuple[list[Path], list[Problem]]:
-    """Expand the manifest's globs, relative to the project root, in a stable order."""
+    """Expand the manifest's globs, relative to the project root, in a stable order.
+
+    A match whose name is not UTF-8, or that resolves outside the project (a symbolic link out
+    of it), is an error: the build reads only the project's own files."""
     from neurodeck.model import Problem  # here: model imports dataclasses, too slow for the up-to-date check
 
     problems: list[Problem] = []
     found: dict[Path, None] = {}
+    inside = os.path.realpath(manifest.root)
     for pattern in manifest.cards:
-        matches = glob_files(manifest.root, pattern.value)
-        if matches is None:
+        expanded = _expand(manifest.root, pattern.value)
+        if expanded is None:
             problems.append(Problem(pattern.location, f"glob '{pattern.value}' leaves the project",
                                     "globs are relative to the project root"))
+            continue
+        matches, stopped = expanded
+        if stopped:
+            problems.append(Problem(pattern.location, f"glob '{pattern.value}' visits more than "
+                                    f"{MAX_GLOB_ENTRIES:,} folder entries", "name the card folder in the glob"))
             continue
         if not matches:
             problems.append(Problem(pattern.location, f"glob '{pattern.value}' matches no file",
                                     f"globs are relative to the project root {shown_path(manifest.root)}"))
         for match in matches:
+            if not _is_utf8(str(match)):
+                problems.append(Problem(pattern.location, f"file name {shown_path(match)!a} is not valid UTF-8",
+                                        "rename the file"))
+                continue
+            real = os.path.realpath(match)
+            if os.path.commonpath([inside, real]) != inside:
+                problems.append(Problem(pattern.location, f"card file {shown_path(match)} is a link to "
+                                        "a file outside the project", "copy the file into the project"))
+                continue
             found.setdefault(match, None)
     return list(found), problems
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def unusable_path(value: str) -> str | None:
+    """Why a path given on the command line cannot be used, or None: a NUL, a name that is not
+    UTF-8 (it could never be shown or stored), a name too long, or a symbolic link loop."""
+    if "\0" in value:
+        return "contains a NUL character"
+    if not _is_utf8(value):
+        return "is not valid UTF-8: rename it"
+    if len(value.encode("utf-8")) > 4000 or any(len(p.encode("utf-8")) > 255 for p in value.split(os.sep)):
+        return "is too long for a file name"
+    try:
+        os.stat(value)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG):
+            return f"cannot be used: {exc.strerror}"
+    return None
+
+
+def working_folder_problem() -> Problem | None:
+    """A problem if the working folder no longer exists (deleted under a running shell)."""
+    from neurodeck.model import Location, Problem
+
+    try:
+        os.getcwd()
+    except OSError as exc:
+        return Problem(Location("."), f"the working folder is gone: {exc.strerror or exc}",
+                       "cd into the project folder again")
+    return None
+
+
+MAX_READ_BYTES = 64 * 1024 * 1024  # a card file, manifest or lock: far beyond any real one
+
+
+def read_bytes(path: Path | str, limit: int = MAX_READ_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; an OSError naming `path` otherwise.
+
+    Every file of a project is read through here: the checks are made on the opened file (a FIFO
+    would block for ever, /dev/zero never ends, and a name can be swapped between a check and
+    an open), and at most `limit` + 1 bytes are read, so a growing file cannot exhaust memory."""
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except ValueError as exc:  # a NUL in the name
+        raise OSError(errno.EINVAL, str(exc), str(path)) from exc
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(errno.EINVAL, "is not a regular file (a FIFO, device or socket)", str(path))
+        if info.st_size > limit:
+            raise FileTooLarge(errno.EFBIG, f"file is {info.st_size} bytes; the limit is {limit}", str(path))
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(limit + 1 - size, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileTooLarge(errno.EFBIG, f"file is more than {limit} bytes (it grew while read)", str(path))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+class FileTooLarge(OSError):
+    """A file over the limit of `read_bytes`."""
+
+
+class NotRegularFile(OSError):
+    """A FIFO, device or socket where `read_bytes` expected a file."""

@@ -49,11 +49,11 @@ def new_card_file(subtopic: str, root: Path, manifest: Path | None = None) -> tu
     the new card file is removed again."""
     name = slug(subtopic)
     if not subtopic.isprintable() or not name or "::" in subtopic:
-        return None, [Problem(Location(_clipped(subtopic)),
-                              "the subtopic needs letters or digits, and no '::' or control characters")]
+        return None, [Problem(Location("SUBTOPIC"), f"the subtopic {_clipped(subtopic)!r} needs letters or digits, "
+                              "and no '::' or control characters")]
     if len(name) > MAX_NAME:
-        return None, [Problem(Location(_clipped(subtopic)),
-                              f"the subtopic makes a file name of {len(name)} characters; the limit is {MAX_NAME}",
+        return None, [Problem(Location("SUBTOPIC"), f"the subtopic {_clipped(subtopic)!r} makes a file name of "
+                              f"{len(name)} characters; the limit is {MAX_NAME}",
                               "choose a shorter subtopic")]
     if manifest is not None:
         root = project_root(manifest)

@@ -21,6 +21,7 @@ from neurodeck.pipeline import workers
 from neurodeck.pipeline.compile_file import FileResult, process_file
 from neurodeck.pipeline.stamps import code_key
 from neurodeck.pipeline.store import Store
+from neurodeck.project import read_bytes
 from neurodeck.render.media import MediaStore
 
 
@@ -40,7 +41,7 @@ class FileCache:
         missing: list[Job] = []
         for path in paths:
             try:
-                data = path.read_bytes()
+                data = read_bytes(path)
             except OSError:
                 missing.append((path, None, None))  # process_file reports the problem
                 continue
@@ -147,6 +148,6 @@ def _process_job(job: Job, deck: DeckContext, store: Store) -> FileResult:
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(read_bytes(path)).hexdigest()
     except OSError:
         return None

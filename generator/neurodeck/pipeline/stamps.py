@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from neurodeck.pipeline.store import Store
-from neurodeck.project import glob_files, project_root
+from neurodeck.project import glob_files, project_root, read_bytes
 
 _CODE_KEY: str | None = None
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -91,8 +91,7 @@ def _stamp(manifest_path: Path, out_dir: Path) -> tuple[Store, Path, str]:
 
 
 def _file_digest(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    return hashlib.sha256(read_bytes(path, 1 << 40)).hexdigest()  # packages too: regular files only
 
 
 def matched_files(manifest_path: Path, globs: list[str]) -> list[str]:

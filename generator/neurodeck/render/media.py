@@ -70,8 +70,8 @@ class MediaStore:
             if real.stat().st_size > MAX_MEDIA_BYTES:
                 return Problem(location, f"image '{reference}' is larger than {MAX_MEDIA_BYTES} bytes")
             data = real.read_bytes()
-        except OSError as exc:
-            return Problem(location, f"cannot read image '{reference}': {exc.strerror or exc}")
+        except (OSError, ValueError, RuntimeError) as exc:  # ValueError: a NUL; RuntimeError: a link loop
+            return Problem(location, f"cannot read image {reference[:80]!r}: {getattr(exc, 'strerror', None) or exc}")
         ext = sniff(data)
         if ext is None:
             return Problem(location, f"'{reference}' is not a PNG, JPEG, GIF or WebP image",

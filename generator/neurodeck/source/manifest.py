@@ -55,7 +55,10 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
 
 
 def _check_output_name(r: Reader, name: str, loc: Location) -> None:
-    if "/" in name or "\\" in name or name in (".", "..") or not name.endswith(".apkg"):
+    if not name.isprintable() or len(name.encode("utf-8", "surrogatepass")) > 200:
+        r.error(loc, f"output {name[:60]!r} must be a short file name without control characters",
+                "for example: my-deck.apkg")
+    elif "/" in name or "\\" in name or name in (".", "..") or not name.endswith(".apkg"):
         r.error(loc, f"output '{name}' must be a file name ending in .apkg", "the folder is chosen with --out")
     elif name.lower() == "collection.apkg" or name.lower().startswith("backup-"):
         r.error(loc, f"output '{name}' would make Anki offer to replace the student's whole collection",

@@ -7,14 +7,13 @@ document into nodes (never construct) and walk them ourselves.
 from __future__ import annotations
 
 import gc
-import os
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import yaml
 
 from neurodeck.model import Location, Problem
+from neurodeck.project import FileTooLarge, NotRegularFile, read_bytes
 from neurodeck.source.yamlerrors import syntax_problem
 
 _STANDARD = "tag:yaml.org,2002:"
@@ -143,40 +142,19 @@ def _short(tag: str) -> str:
 
 
 def read_text(path: Path, shown: str, limit: int | None = None) -> tuple[str | None, list[Problem]]:
-    """Read a UTF-8 text file; problems instead of exceptions for anything unreadable.
-
-    Only regular files are read (a FIFO would block for ever, /dev/zero never ends), checked on
-    the opened file itself so that nothing can be swapped in between; at most `limit` + 1 bytes
-    are read, so a file that grows while it is read cannot exhaust memory either."""
+    """Read a UTF-8 text file of at most `limit` bytes, a regular file only (project.read_bytes);
+    problems instead of exceptions for anything unreadable."""
     limit = MAX_FILE_BYTES if limit is None else limit
     try:
-        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
-    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
-        return None, [Problem(Location(shown), f"cannot read file: {getattr(exc, 'strerror', None) or exc}")]
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            return None, [Problem(Location(shown), "is a folder, not a file")]
-        if not stat.S_ISREG(info.st_mode):
-            return None, [Problem(Location(shown), "is not a regular file (a FIFO, device or socket)",
-                                  "only plain files are read")]
-        if info.st_size > limit:
-            return None, [Problem(Location(shown), f"file is {info.st_size} bytes; the limit is {limit}")]
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(limit + 1 - size, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            return None, [Problem(Location(shown), f"file is more than {limit} bytes (it grew while read)")]
-        data = b"".join(chunks)
+        data = read_bytes(path, limit)
+    except FileTooLarge as exc:
+        return None, [Problem(Location(shown), str(exc.strerror))]
+    except IsADirectoryError:
+        return None, [Problem(Location(shown), "is a folder, not a file")]
+    except NotRegularFile as exc:
+        return None, [Problem(Location(shown), str(exc.strerror), "only plain files are read")]
     except OSError as exc:
         return None, [Problem(Location(shown), f"cannot read file: {exc.strerror or exc}")]
-    finally:
-        os.close(fd)
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:

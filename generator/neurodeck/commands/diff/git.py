@@ -29,10 +29,11 @@ def _git(cwd: Path, *args: str) -> str:
 
 def load_revision(rev: str, cwd: Path) -> tuple[dict[str, Snapshot] | None, list[Problem]]:
     """Build every deck of a git revision with the current compiler, in a temporary folder."""
-    where = Location(rev)
+    where = Location(rev if len(rev) <= 80 else rev[:77] + "...")
     hint = "give a built .apkg, or a git revision (tag, branch or commit) of the project's repository"
-    if rev.startswith("-") or not rev.strip():  # never let an argument become a git option
-        return None, [Problem(where, f"'{rev}' is neither a file nor a git revision", hint)]
+    # never let an argument become a git option; git refuses names this long or with a NUL anyway
+    if rev.startswith("-") or not rev.strip() or "\0" in rev or len(rev) > 1000:
+        return None, [Problem(where, f"{where.path!r} is neither a file nor a git revision", hint)]
     try:
         top = Path(_git(cwd, "rev-parse", "--show-toplevel").strip())
         prefix = _git(cwd, "rev-parse", "--show-prefix").strip()

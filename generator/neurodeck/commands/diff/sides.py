@@ -17,10 +17,14 @@ def load_side(spec: str, cwd: Path) -> tuple[dict[str, Snapshot] | None, list[Pr
     Returns the decks of that side by output file name, or None and why not.
     """
     path = Path(spec) if os.path.isabs(spec) else cwd / spec
-    if path.is_file():
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except (OSError, ValueError):  # a name too long for a file, a NUL: can only be a revision
+        is_file = is_dir = False
+    if is_file:
         snapshot, problems = read_package(path, spec)
         return ({snapshot.key: snapshot} if snapshot else None), problems
-    if path.is_dir():
+    if is_dir:
         return None, [Problem(Location(spec), f"'{spec}' is a folder",
                               "give a built .apkg or a git revision (a tag, branch or commit)")]
     return load_revision(spec, cwd)
