@@ -65,8 +65,12 @@ class Text(NamedTuple):
 CARD_TYPES = ("basic", "reversed", "cloze", "type-in")
 # The format's rules as data, shared by the validator and the JSON Schema (schema.py).
 SLUG_PATTERN = r"[a-z0-9]+(?:[-_.][a-z0-9]+)*"  # card ids and namespaces
-TAG_PATTERN = r"[\w-]+(?:::[\w-]+)*"
-ROOT_TAG_PATTERN = r"[A-Za-z0-9_-]+"
+# A tag part as JSON Schema can say it portably (no \p{L} in every regex engine): any character
+# but white space and ASCII other than letters, digits, '-' and '_'. checks/names.py has the exact
+# rule (letters of any script, marks, digits, '-' and '_').
+_TAG_PART = r"[^\s\x00-\x2c./:-@\[-^`{-\x7f]+"
+TAG_PATTERN = rf"{_TAG_PART}(?:::{_TAG_PART})*"
+ROOT_TAG_PATTERN = _TAG_PART
 VERSION_PATTERN = r"\d+(?:\.\d+){0,3}"
 FLAG_VALUES = {True: ("true", "yes"), False: ("false", "no")}
 RETIRED_TAG = "retired"  # a retired card's note is tagged <root tag>::retired

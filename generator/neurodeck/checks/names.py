@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from neurodeck.model import RETIRED_TAG, Location, Problem, Text
 
@@ -13,8 +13,75 @@ if TYPE_CHECKING:
 
 
 def slug(text: str) -> str:
-    """Lowercase letters and digits, runs of anything else as one '-': for file names, tags, ids."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """Letters (of any script, NFC, lowercase) and digits, runs of anything else as one '-': for
+    file names, subtopic tags and preview anchors. ASCII text gives what it always gave.
+    Lowercase rather than case-folded, so that "Straße" stays "straße" and a Greek final sigma
+    stays final; names that fold alike are checked with `folded` (check_merged_names)."""
+    lower = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).lower())
+    kept = "".join(ch if _is_word(ch) else "-" for ch in lower)
+    return _HYPHENS.sub("-", kept).strip("-")
+
+
+def ascii_slug(text: str) -> str:
+    """`slug` in ASCII letters, digits and '-', for card ids and namespaces: the slug itself when
+    it is ASCII, else its Punycode (as in internationalised domain names: "émotions" gives
+    "motions-9xa"), which keeps the ASCII letters and is the same for the same text."""
+    name = slug(text)
+    if name.isascii():
+        return name
+    return _HYPHENS.sub("-", re.sub(r"[^a-z0-9]", "-", name.encode("punycode").decode("ascii"))).strip("-")
+
+
+def _is_word(ch: str) -> bool:
+    # Letters, combining marks (the vowel signs of Devanagari, Thai...) and digits of any script;
+    # '_' is a separator in slugs.
+    return ch.isascii() and ch.isalnum() or not ch.isascii() and unicodedata.category(ch)[0] in "LMN"
+
+
+_HYPHENS = re.compile("-+")
+
+
+# ---- what a tag, a subtopic and a deck name may hold ----------------------------------------------
+# One rule for the three: letters of any script, combining marks and digits are allowed
+# everywhere; tags add '-' and '_' (and '::' to nest), subtopics and deck names any other
+# printable character but '::' (each is one deck name). What Anki would store otherwise
+# (spaces or ':' around a name, Unicode not in NFC) is checked by check_subtopic and check_deck_name.
+
+NameKind = Literal["tag", "subtopic", "deck name"]
+
+
+def name_problem(value: str, kind: NameKind) -> tuple[str, str] | None:
+    """What is wrong with a tag, a subtopic or a deck name, as (message, hint); None if nothing."""
+    what = f"{kind} {value!r}" if kind != "tag" else f"tag '{value}'"
+    # (ASCII control characters in a deck name are check_subtopic's and check_deck_name's:
+    # Anki deletes them, and those checks name the deck Anki would make.)
+    control = next((ch for ch in value if unicodedata.category(ch) in ("Cc", "Cs", "Cn", "Co")
+                    and (kind == "tag" or not ch.isascii())), None)
+    if control is not None:
+        return (f"{what} contains the invisible character U+{ord(control):04X}",
+                "delete it (in YAML it usually comes from an escape in double quotes)")
+    if not any(_is_word(ch) for ch in value):
+        return f"{what} has no letter or digit", "use letters (of any script) or digits"
+    if kind == "tag":
+        if " " in value.strip():
+            return f"{what} is not a valid tag", "use hyphens instead of spaces"
+        if any(not part for part in value.split("::")):
+            return f"{what} is not a valid tag: it has an empty part", "'::' nests tags: write a name on both sides"
+        bad = next((ch for ch in value.replace("::", "") if not (_is_word(ch) or ch in "-_")), None)
+        if bad is not None:
+            return (f"{what} is not a valid tag: {_named(bad)} is not a letter, digit, '-' or '_'",
+                    "tags hold letters of any script, digits, '-' and '_'; '::' nests them")
+        return None
+    if "::" in value:
+        return (f"{what} contains '::', which Anki reads as a subdeck",
+                "subdecks come from the card files' subtopics" if kind == "deck name"
+                else "a subtopic is one subdeck: write it without '::'")
+    return None
+
+
+def _named(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"'{ch}' ({name.lower()})" if name and not ch.isspace() else f"U+{ord(ch):04X}"
 
 
 # ---- names as Anki stores them ------------------------------------------------------------------
@@ -45,7 +112,9 @@ _WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u200
 
 
 def check_subtopic(subtopic: Text) -> list[Problem]:
-    """A subtopic Anki would store under another deck name."""
+    """A subtopic Anki would store under another deck name (when `name_problem` allows it)."""
+    if name_problem(subtopic.value, "subtopic"):
+        return []  # reported where the card file is read
     stored = anki_deck_component(subtopic.value)
     if stored == subtopic.value:
         return []
@@ -55,7 +124,9 @@ def check_subtopic(subtopic: Text) -> list[Problem]:
 
 
 def check_deck_name(name: str, location: Location) -> list[Problem]:
-    """A deck name Anki would store otherwise."""
+    """A deck name Anki would store otherwise (when `name_problem` allows it)."""
+    if name_problem(name, "deck name"):
+        return []  # reported where the manifest is read
     stored = "::".join(map(anki_deck_component, name.split("::")))
     if stored == name:
         return []
@@ -91,7 +162,7 @@ def check_merged_names(notes: Iterable[Note]) -> list[Problem]:
         if note.subtopic not in seen_subtopics:
             seen_subtopics.add(note.subtopic)
             for table, key, what in ((subtopics, folded(anki_deck_component(note.subtopic)), "the same deck"),
-                                     (subtopic_tags, slug(note.subtopic), "the same tag")):
+                                     (subtopic_tags, folded(slug(note.subtopic)), "the same tag")):
                 first = table.setdefault(key, (note.subtopic, note))
                 if first[0] != note.subtopic:
                     problems.append(Problem(

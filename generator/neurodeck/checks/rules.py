@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neurodeck.lockfile import Lock
-from neurodeck.model import SLUG_PATTERN, TAG_PATTERN, Card, Location, Problem, Text, has_errors
+from neurodeck.checks.names import name_problem
+from neurodeck.model import SLUG_PATTERN, Card, Location, Problem, Text, has_errors
 from neurodeck.project import shown_path
 from neurodeck.render import cloze
 
@@ -14,7 +15,6 @@ if TYPE_CHECKING:
     from neurodeck.model import Note
 
 _ID = re.compile(SLUG_PATTERN)
-_TAG = re.compile(TAG_PATTERN)
 
 
 def check_card(card: Card) -> list[Problem]:
@@ -84,13 +84,9 @@ def check_duplicates(notes: list[Note]) -> list[Problem]:
 
 
 def check_tags(tags: list[Text]) -> list[Problem]:
-    problems = []
-    for tag in tags:
-        if not _TAG.fullmatch(tag.value):
-            hint = "use hyphens instead of spaces" if " " in tag.value.strip() else \
-                "use letters, digits, '-' and '_' ('::' nests tags)"
-            problems.append(Problem(tag.location, f"tag '{tag.value}' is not a valid tag", hint))
-    return problems
+    """Tags the shared name rule refuses (checks/names.py), each with what is wrong."""
+    return [Problem(tag.location, *wrong) for tag in tags
+            for wrong in [name_problem(tag.value, "tag")] if wrong is not None]
 
 
 def check_against_lock(notes: list[Note], lock: Lock | None, lock_shown: str) -> list[Problem]:

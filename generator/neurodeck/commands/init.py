@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from neurodeck.apkg import files
-from neurodeck.checks.names import slug
+from neurodeck.checks.names import ascii_slug, name_problem, slug
 from neurodeck.model import Location, Problem
 from neurodeck.project import shown_path
 
@@ -80,12 +80,15 @@ def init_project(name: str, root: Path) -> tuple[list[Path] | None, list[Problem
     nothing: if any of them exists, or `root` already holds a deck, nothing is written."""
     where = Location("--name")
     name_slug = slug(name)[:MAX_NAME].strip("-") or "deck"
-    if not name.strip() or not name.isprintable() or "::" in name or name != name.strip():
-        return None, [Problem(where, f"the deck name '{name[:60]}' must be text without '::', control characters "
+    wrong = name_problem(name, "deck name")
+    if wrong is not None:
+        return None, [Problem(where, wrong[0], wrong[1] + '; for example: --name "Neurobiology of Intimacy"')]
+    if not name.isprintable() or name != name.strip():
+        return None, [Problem(where, f"the deck name '{name[:60]}' must be text without control characters "
                                      "or surrounding spaces", 'for example: --name "Neurobiology of Intimacy"')]
     manifest = root / "decks" / f"{name_slug}.yaml"
     texts: dict[Path, str] = {manifest: MANIFEST.format(
-        name=_quoted(name), namespace=f"{name_slug}-{secrets.token_hex(3)}", tag=name_slug)}
+        name=_quoted(name), namespace=f"{ascii_slug(name)[:MAX_NAME].strip('-') or 'deck'}-{secrets.token_hex(3)}", tag=name_slug)}
     for subtopic, body in CARD_FILES.values():
         texts[root / "cards" / f"{slug(subtopic)}.yaml"] = f"{_HEAD}subtopic: {subtopic}\n{body}"
     texts[root / ".gitignore"] = GITIGNORE

@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 
 from neurodeck.apkg import files
-from neurodeck.checks.names import slug
-from neurodeck.model import Location, Problem
+from neurodeck.checks.names import ascii_slug, check_subtopic, name_problem, slug
+from neurodeck.model import Location, Problem, Text
 from neurodeck.project import project_root, shown_path
 from neurodeck.source.yamlnodes import read_text
 
@@ -48,9 +48,11 @@ def new_card_file(subtopic: str, root: Path, manifest: Path | None = None) -> tu
     Both files are written atomically, and all or nothing: if the manifest cannot be updated,
     the new card file is removed again."""
     name = slug(subtopic)
-    if not subtopic.isprintable() or not name or "::" in subtopic:
-        return None, [Problem(Location("SUBTOPIC"), f"the subtopic {_clipped(subtopic)!r} needs letters or digits, "
-                              "and no '::' or control characters")]
+    where = Location("SUBTOPIC")  # the command line's argument (its value is in the message)
+    wrong = name_problem(subtopic, "subtopic")
+    refused = [Problem(where, *wrong)] if wrong else check_subtopic(Text(subtopic, where))
+    if refused:
+        return None, refused
     if len(name) > MAX_NAME:
         return None, [Problem(Location("SUBTOPIC"), f"the subtopic {_clipped(subtopic)!r} makes a file name of "
                               f"{len(name)} characters; the limit is {MAX_NAME}",
@@ -70,7 +72,7 @@ def new_card_file(subtopic: str, root: Path, manifest: Path | None = None) -> tu
         if problems:
             return None, problems
         edited = (manifest, text) if text is not None else None
-    content = TEMPLATE.format(subtopic=_quoted(subtopic), slug=name).encode("utf-8")
+    content = TEMPLATE.format(subtopic=_quoted(subtopic), slug=ascii_slug(subtopic)).encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         files.write_atomic(path, content)
@@ -90,7 +92,7 @@ def _clipped(text: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    return yaml.safe_dump(text, default_style='"', width=1000).strip()
+    return yaml.safe_dump(text, default_style='"', width=1000, allow_unicode=True).strip()
 
 
 def add_to_manifest(manifest: Path, entry: str) -> list[Problem]:

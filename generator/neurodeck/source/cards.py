@@ -4,7 +4,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from neurodeck.checks.names import slug
+from neurodeck.checks.names import name_problem
 from neurodeck.model import CARD_TYPES, Card, CardFile, Problem, Text, fields_of
 from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, Reader, parse_mapping
 from neurodeck.source.yamlnodes import YMap, YSeq, YValue, describe
@@ -21,8 +21,9 @@ def load_card_file(path: Path) -> tuple[CardFile | None, list[Problem]]:
     r = Reader(problems)
     r.check_keys(value, FILE_KEYS, "a card file")
     subtopic = r.text(value, "subtopic", required=True)
-    if subtopic and ("::" in subtopic.value or not slug(subtopic.value)):
-        r.error(subtopic.location, "subtopic must be a plain name (no '::')")
+    wrong = name_problem(subtopic.value, "subtopic") if subtopic else None
+    if subtopic and wrong:
+        r.error(subtopic.location, *wrong)
     file_tags = r.text_list(value, "tags")
     cards: list[Card] = []
     if "cards" not in value.items:

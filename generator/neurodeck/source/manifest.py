@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from neurodeck.checks.names import slug
-from neurodeck.model import ROOT_TAG_PATTERN, SLUG_PATTERN, VERSION_PATTERN, Location, Manifest, Problem
+from neurodeck.checks.names import name_problem, slug
+from neurodeck.model import SLUG_PATTERN, VERSION_PATTERN, Location, Manifest, Problem
 from neurodeck.project import project_root
 from neurodeck.source.reader import MANIFEST_KEYS, Reader, parse_mapping
 
@@ -33,15 +33,17 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
     synonyms = r.mapping(value, "synonyms")
     if name is None or namespace is None:
         return None, problems
-    if "::" in name.value or name.value != name.value.strip():
-        r.error(name.location, "the deck name must not contain '::' or surrounding spaces",
-                "subdecks come from the card files' subtopics")
+    wrong = name_problem(name.value, "deck name")
+    if wrong is not None:  # surrounding spaces are check_deck_name's (what Anki would store)
+        r.error(name.location, *wrong)
     if not re.fullmatch(SLUG_PATTERN, namespace.value):
         r.error(namespace.location, f"namespace '{namespace.value}' must be lowercase letters, digits and hyphens",
                 "for example: my-course-deck; never change it after a release")
     tag_value = tag.value if tag else slug(name.value)
-    if tag and not re.fullmatch(ROOT_TAG_PATTERN, tag.value):
-        r.error(tag.location, f"tag '{tag.value}' must be one word of letters, digits, '-' or '_'")
+    wrong = name_problem(tag.value, "tag") if tag else None
+    if tag and (wrong or "::" in tag.value):
+        r.error(tag.location, wrong[0] if wrong else f"tag '{tag.value}' must be one word, without '::'",
+                "the root tag is one word of letters (of any script), digits, '-' or '_'")
     output_value = output.value if output else slug(name.value) + ".apkg"
     _check_output_name(r, output_value, output.location if output else value.location)
     manifest = Manifest(
