@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from neurodeck.lockfile import Lock
 from neurodeck.checks.names import name_problem
+from neurodeck.lockfile import Lock
 from neurodeck.model import SLUG_PATTERN, Card, Location, Problem, Text, has_errors
 from neurodeck.project import shown_path
 from neurodeck.render import cloze

@@ -87,8 +87,8 @@ def init_project(name: str, root: Path) -> tuple[list[Path] | None, list[Problem
         return None, [Problem(where, f"the deck name '{name[:60]}' must be text without control characters "
                                      "or surrounding spaces", 'for example: --name "Neurobiology of Intimacy"')]
     manifest = root / "decks" / f"{name_slug}.yaml"
-    texts: dict[Path, str] = {manifest: MANIFEST.format(
-        name=_quoted(name), namespace=f"{ascii_slug(name)[:MAX_NAME].strip('-') or 'deck'}-{secrets.token_hex(3)}", tag=name_slug)}
+    namespace = f"{ascii_slug(name)[:MAX_NAME].strip('-') or 'deck'}-{secrets.token_hex(3)}"
+    texts: dict[Path, str] = {manifest: MANIFEST.format(name=_quoted(name), namespace=namespace, tag=name_slug)}
     for subtopic, body in CARD_FILES.values():
         texts[root / "cards" / f"{slug(subtopic)}.yaml"] = f"{_HEAD}subtopic: {subtopic}\n{body}"
     texts[root / ".gitignore"] = GITIGNORE
