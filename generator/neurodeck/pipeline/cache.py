@@ -32,7 +32,7 @@ class FileCache:
         self.deck = deck
         self.salt = f"{code_key()}\0{deck.name}\0{deck.namespace}\0{deck.tag}\0{deck.root}".encode()
         self.digests: dict[str, str] = {}  # path -> sha256 of the bytes this build used
-        self.store.remove_leftovers("files/*/*.tmp", "stamps/*.tmp")  # from builds killed mid-write
+        self.store.remove_leftovers("files/*/*.tmp", "stamps/*.tmp", "secret.*.tmp")  # from builds killed mid-write
 
     def process_all(self, paths: list[Path], media: MediaStore) -> Iterator[FileResult]:
         """Every file's result, in order, each as soon as it is ready: from the cache when the
@@ -118,9 +118,14 @@ def _process_many(jobs: list[Job], deck: DeckContext, store: Store) -> Generator
             yield _process_job(job, deck, store)
         return
     remote = functools.partial(_process_remote, deck=deck, store=store)
-    for batch in workers.imap(remote, _batches(jobs, count), count):
-        for payload in batch:
-            yield pickle.loads(payload)  # from our own worker processes, never from a file
+    batches = workers.imap(remote, _batches(jobs, count), count)
+    try:
+        for batch in batches:
+            for payload in batch:
+                yield pickle.loads(payload)  # from our own worker processes, never from a file
+    finally:
+        batches.close()  # stops the workers, then what those stopped mid-write left goes
+        store.remove_leftovers("files/*/*.tmp")
 
 
 def _batches(jobs: list[Job], workers: int) -> Iterator[list[Job]]:

@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -39,32 +39,30 @@ def _threads() -> int:
         return threading.active_count()
 
 
-def imap(function: Callable[[T], R], tasks: Iterable[T], workers: int) -> Iterator[R]:
+def imap(function: Callable[[T], R], tasks: Iterable[T], workers: int) -> Generator[R, None, None]:
     """`function` over `tasks` in `workers` processes; results in order, each as it is ready.
 
     However the iteration ends (exhausted, closed early, or interrupted by an exception such as
-    the one a signal handler raises), the workers are stopped before this returns."""
+    the one a signal handler raises), the workers are stopped before this returns (SIGTERM,
+    which kills them where they are: the caller removes what they were writing)."""
     context = multiprocessing.get_context(start_method())
     pool = context.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),))
     try:
         yield from pool.imap(function, tasks)
     finally:
-        pool.terminate()  # a worker stopped mid-write removes its temporary file (see _stop)
+        pool.terminate()
         pool.join()
 
 
 def _start_worker(parent: int) -> None:
     gc.disable()  # a worker's objects are short-lived and acyclic; collecting them only costs time
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    # A forked worker inherits the parent's handlers; a Python-level handler can be delayed or its
+    # exception lost (raised inside a finaliser), and Pool.terminate() then waits for ever.
     for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if signum is not None:
-            signal.signal(signum, _stop)
+            signal.signal(signum, signal.SIG_DFL)
     _die_with(parent)
-
-
-def _stop(signum: int, frame: object) -> None:
-    # Unwinds the worker, so that a cache entry half written is removed (Store.write).
-    raise SystemExit(128 + signum)
 
 
 def _die_with(parent: int) -> None:
