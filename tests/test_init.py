@@ -153,6 +153,15 @@ def test_at_the_root_nothing_is_said_and_outside_a_project_init_is_suggested(pro
     assert "neurodeck init --name NAME" in refused.stderr
 
 
+def test_new_outside_a_project_points_to_init(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("new", "Pair Bonding")
+    assert result.exit_code == 0 and (tmp_path / "cards/pair-bonding.yaml").is_file()
+    assert "start one with `neurodeck init --name NAME`" in result.stderr
+    assert run("init", "--name", "My Deck").exit_code == 0  # the card file is not one of init's
+    assert run("validate").exit_code == 0
+
+
 def test_preview_open_without_a_display_prints_where_the_page_is(project, monkeypatch):
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.delenv("DISPLAY", raising=False)

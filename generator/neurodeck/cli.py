@@ -284,10 +284,14 @@ def stats(manifests: tuple[Path, ...], fmt: str) -> None:
               help="Also add the new file to this manifest's cards, unless a glob there already takes it.")
 def new(subtopic: str, manifest: Path | None) -> None:
     """Create cards/<subtopic>.yaml with one example card of each type."""
-    path, problems = nd.new_card_file(subtopic, _project() or Path("."), manifest)
+    root = _project()
+    path, problems = nd.new_card_file(subtopic, root or Path("."), manifest)
     _print_problems(problems)
     if path is not None:
         click.echo(f"created {path}")
+        if root is None and manifest is None:
+            click.echo("This folder is in no project (no decks/ folder), so nothing builds these cards yet: "
+                       "start one with `neurodeck init --name NAME` (its manifest takes cards/*.yaml).", err=True)
     _exit(not problems)
 
 
