@@ -30,7 +30,12 @@ def watch(manifests: list[Path], out_dir: Path, on_build: Callable[[list[Build]]
                     and not p.is_relative_to(out)
                     and not p.name.startswith(TEMP_PREFIX))
 
-    on_build([build(m, out_dir) for m in manifests])
     roots = sorted({str(project_root(m)) for m in manifests})
-    for _ in changes_of(*roots, watch_filter=Sources(), debounce=debounce_ms, stop_event=stop):
-        on_build([build(m, out_dir) for m in manifests])
+    # The first build waits for the watcher's first (empty) answer: a save made during or right
+    # after it is then seen, where a watcher started after the build would miss it.
+    first = True
+    for changed in changes_of(*roots, watch_filter=Sources(), debounce=debounce_ms, stop_event=stop,
+                              rust_timeout=500, yield_on_timeout=True):
+        if changed or first:
+            first = False
+            on_build([build(m, out_dir) for m in manifests])
