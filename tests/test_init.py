@@ -110,7 +110,8 @@ def test_a_bad_deck_name_is_refused_with_a_hint(tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)
     result = run("init", "--name", name)
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.stderr.startswith("--name: error: the deck name") and "hint: for example" in result.stderr
+    assert result.stderr.startswith("--name: error: ") and "deck name" in result.stderr.splitlines()[0]
+    assert 'for example: --name "Neurobiology of Intimacy"' in result.stderr.splitlines()[1]
     assert tree(tmp_path) == {}
 
 
