@@ -139,6 +139,27 @@ def test_deletion_numbers_and_rendering_match_anki(engine, text):
         engine.remove_notes([note.id])
 
 
+# Openings numbered in any script's digits: Python's \\d and int() read "{{c\u0663::" as deletion 3,
+# Anki's tokenizer takes ASCII digits only and reads the opening as text (the card would be empty).
+_openings = st.text(st.sampled_from("0123,") | st.characters(categories=("Nd",)), min_size=1, max_size=3).map(
+    lambda digits: "{{c" + digits + "::")
+_any_digit_texts = st.lists(_openings | st.sampled_from(["}}", "x", " ", "::"]), max_size=8).map("".join)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(text=_any_digit_texts)
+def test_deletion_numbers_in_any_script_digits_match_anki(engine, text):
+    note = engine.new_note(engine.models.by_name("Cloze"))
+    note["Text"] = text
+    assert cloze.numbers(text) == set(engine._backend.cloze_numbers_in_note(note._to_backend_note())) - {0}
+
+
+def test_a_deletion_numbered_in_other_digits_is_text_not_a_card(project):
+    cloze_card(project, '"{{c1::x}} {{c\u0663::y}}"')  # ARABIC-INDIC DIGIT THREE
+    result = validate(project)
+    assert "not a deletion Anki recognises" in result.output, result.output
+
+
 # ---- `neurodeck verify` -------------------------------------------------------------------------
 
 def _edit_package(source: Path, target: Path, sql: str) -> Path:

@@ -23,8 +23,10 @@ CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::((?:(?!\}\}).)*?))?\}\}", re.DOTALL)
 
 
 def ordinals(digits: str) -> tuple[int, ...]:
-    """The numbers of an opening as rslib parses them: u16 values, deduplicated, sorted."""
-    return tuple(sorted({int(part) for part in digits.split(",") if part.isdigit() and int(part) <= _U16}))
+    """The numbers of an opening as rslib parses them: u16 values, deduplicated, sorted. Only ASCII
+    digits count (rslib takes `is_ascii_digit`; Python's isdigit and int() also read "\u0663" as 3)."""
+    return tuple(sorted({int(part) for part in digits.split(",")
+                         if part.isascii() and part.isdigit() and int(part) <= _U16}))
 
 
 @dataclass
