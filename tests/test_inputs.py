@@ -186,6 +186,10 @@ def test_names_that_are_not_utf8(project):
     code, out, _, _ = neurodeck(project, "build", "--out", os.fsdecode(b"d\xff"))
     assert code == 2 and "Invalid value for '--out': 'd\\udcff' is not valid UTF-8" in out, out
     assert not os.path.exists(os.fsencode(project) + b"/d\xff")
+    os.rename(project / "decks" / "test-deck.yaml", os.fsencode(project) + b"/decks/\xff.yaml")  # found, not named
+    code, out, _, _ = neurodeck(project, "build")
+    assert code == 1 and "decks/\\udcff.yaml: error: the file's name or folder is not valid UTF-8" in out, out
+    assert not (project / "dist").exists()  # refused before anything was written
 
 
 def test_an_out_folder_in_a_symlink_loop(project):

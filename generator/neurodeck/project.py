@@ -144,7 +144,7 @@ def card_files(manifest: Manifest) -> tuple[list[Path], list[Problem]]:
             problems.append(Problem(pattern.location, f"glob '{pattern.value}' matches no file",
                                     f"globs are relative to the project root {shown_path(manifest.root)}"))
         for match in matches:
-            if not _is_utf8(str(match)):
+            if not is_utf8(str(match)):
                 problems.append(Problem(pattern.location, f"file name {shown_path(match)!a} is not valid UTF-8",
                                         "rename the file"))
                 continue
@@ -157,7 +157,8 @@ def card_files(manifest: Manifest) -> tuple[list[Path], list[Problem]]:
     return list(found), problems
 
 
-def _is_utf8(name: str) -> bool:
+def is_utf8(name: str) -> bool:
+    """Whether a name (a path from the OS: undecodable bytes are surrogates) is UTF-8."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
@@ -170,7 +171,7 @@ def unusable_path(value: str) -> str | None:
     UTF-8 (it could never be shown or stored), a name too long, or a symbolic link loop."""
     if "\0" in value:
         return "contains a NUL character"
-    if not _is_utf8(value):
+    if not is_utf8(value):
         return "is not valid UTF-8: rename it"
     if len(value.encode("utf-8")) > 4000 or any(len(p.encode("utf-8")) > 255 for p in value.split(os.sep)):
         return "is too long for a file name"

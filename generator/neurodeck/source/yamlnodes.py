@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import yaml
 
 from neurodeck.model import Location, Problem
-from neurodeck.project import FileTooLarge, NotRegularFile, read_bytes
+from neurodeck.project import FileTooLarge, NotRegularFile, is_utf8, read_bytes
 from neurodeck.source.yamlerrors import syntax_problem
 
 _STANDARD = "tag:yaml.org,2002:"
@@ -145,6 +145,8 @@ def read_text(path: Path, shown: str, limit: int | None = None) -> tuple[str | N
     """Read a UTF-8 text file of at most `limit` bytes, a regular file only (project.read_bytes);
     problems instead of exceptions for anything unreadable."""
     limit = MAX_FILE_BYTES if limit is None else limit
+    if not is_utf8(str(path)):  # such a name could never be shown, stored or keyed: refuse it before any write
+        return None, [Problem(Location(shown), "the file's name or folder is not valid UTF-8", "rename it")]
     try:
         data = read_bytes(path, limit)
     except FileTooLarge as exc:
