@@ -45,6 +45,26 @@ def test_a_retired_card_may_say_so(project):
     assert errors(project) == []
 
 
+def test_a_subtopic_whose_tag_is_the_retired_tag_is_refused(project):
+    """Before: subtopic 'Retired' tagged each of its live cards `<root>::retired` (its subtopic tag)."""
+    card_file(project, "c", "Retired")
+    found = errors(project)
+    assert len(found) == 1 and "cards/c.yaml:1:" in found[0] and "reserved for retired cards" in found[0], found
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(cases=st.lists(st.booleans(), min_size=7, max_size=7), before=st.sampled_from(["", "!", "(", "\u2014 ", "_"]),
+       after=st.sampled_from(["", "?", ")", " \u2713", "."]))
+def test_no_subtopic_tag_is_the_retired_tag(cases, before, after):
+    from neurodeck.checks.names import check_subtopic, slug
+    from neurodeck.model import RETIRED_TAG, Location, Text
+
+    subtopic = before + "".join(c.upper() if up else c for c, up in zip("retired", cases)) + after
+    assert folded(slug(subtopic)) == RETIRED_TAG
+    found = check_subtopic(Text(subtopic, Location("cards/c.yaml", 1, 11)))
+    assert any("reserved for retired cards" in p.message for p in found), (subtopic, found)
+
+
 @pytest.mark.parametrize("subtopic", [" Mirror", "Mirror ", "Mirror:", ":Mirror", "Mir\\x01ror", "Mirror\\u00a0",
                                       "Cafe\\u0301"])
 def test_subtopics_anki_would_rename_are_errors(project, subtopic):

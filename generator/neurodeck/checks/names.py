@@ -115,6 +115,10 @@ def check_subtopic(subtopic: Text) -> list[Problem]:
     """A subtopic Anki would store under another deck name (when `name_problem` allows it)."""
     if name_problem(subtopic.value, "subtopic"):
         return []  # reported where the card file is read
+    if folded(slug(subtopic.value)) == RETIRED_TAG:  # its cards would be tagged <root>::retired
+        return [Problem(subtopic.location, f"subtopic {subtopic.value!r} is reserved for retired cards: its "
+                        f"tag would be '…::{RETIRED_TAG}', and students delete the cards it tags",
+                        "name the subtopic otherwise")]
     stored = anki_deck_component(subtopic.value)
     if stored == subtopic.value:
         return []
