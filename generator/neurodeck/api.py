@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 from neurodeck.model import Location, Problem, has_errors
 
 if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+
     from neurodeck.commands.diff import DeckDiff
     from neurodeck.commands.upgrade import UpgradeReport
     from neurodeck.pipeline.build import BuildResult, CompiledDeck
@@ -28,8 +31,8 @@ DiffFormat = Literal["text", "markdown", "json"]
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
     "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
-    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "stats",
-    "validate", "verify",
+    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "serve_preview",
+    "stats", "validate", "verify",
 ]
 
 
@@ -142,6 +145,18 @@ def preview(manifest: PathLike, out_dir: PathLike = "dist") -> tuple[Path | None
     from neurodeck.commands.preview import write_preview
 
     return write_preview(Path(manifest), Path(out_dir))
+
+
+def serve_preview(manifests: list[PathLike], port: int = 8765, out_dir: PathLike = "dist", *,
+                  on_ready: Callable[[str], None], on_rebuild: Callable[[bool, list[Problem]], None],
+                  stop: threading.Event | None = None) -> list[Problem]:
+    """Serve the decks' preview pages on http://127.0.0.1:`port`/ (0: a free port), rebuilding
+    them on every save and reloading open pages, until `stop` is set or KeyboardInterrupt.
+    `on_ready` gets the URL, `on_rebuild` whether a page changed and the problems found; the
+    problems returned are those that kept the server from starting."""
+    from neurodeck.commands.preview.serve import serve
+
+    return serve([Path(m) for m in manifests], port, Path(out_dir), on_ready, on_rebuild, stop)
 
 
 def compare(old: str, new: str, project: PathLike = ".") -> tuple[list[DeckDiff] | None, list[Problem]]:

@@ -355,18 +355,26 @@ def lint(manifests: tuple[Path, ...], fmt: str) -> None:
 @main.command(epilog=examples(
     ("neurodeck preview", "Write a page per deck, such as dist/neurobiology-of-intimacy.html"),
     (f"neurodeck preview {INTIMACY} --out site/", "Write one deck's page into site/"),
+    ("neurodeck preview --serve", "Serve the page on port 8765 of this machine only; it updates itself on every save"),
 ))
 @manifests_argument
 @click.option("--out", "out_dir", type=SafePath(file_okay=False, path_type=Path), default=Path("dist"),
               show_default=True, help="Folder the pages are written to (by default in the project's folder).")
 @click.option("--open", "open_pages", is_flag=True, help="Open each page in the default web browser.")
-def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> None:
+@click.option("--serve", "serving", is_flag=True,
+              help="Serve the pages on 127.0.0.1 instead of writing them: rebuilt on every save, and "
+                   "the open page reloads by itself. Ctrl-C stops.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port for --serve (0 picks a free one).")
+def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool, serving: bool, port: int) -> None:
     """Write one self-contained HTML page per deck showing every card as Anki will show it.
 
-    Question and answer sides use the note types' templates and CSS; the page has a search box
-    and a night-mode switch and needs no network.
+    Question and answer sides use the note types' templates and CSS; the page has a search box,
+    night-mode and phone-width switches, and needs no network.
     """
     out_dir = _out(out_dir)
+    if serving:
+        _serve(_manifests(manifests), out_dir, port, open_pages)
     ok = True
     for manifest in _manifests(manifests):
         path, problems = nd.preview(manifest, out_dir)
@@ -381,12 +389,36 @@ def preview(manifests: tuple[Path, ...], out_dir: Path, open_pages: bool) -> Non
     _exit(ok)
 
 
-def _open_in_browser(path: Path) -> bool:
+def _serve(manifests: list[Path], out_dir: Path, port: int, open_page: bool) -> NoReturn:
+    import time
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving the preview on {url} (Ctrl-C to stop)")
+        if open_page and not _open_in_browser(url):
+            click.echo(f"No browser could be opened (no display?): open {url} yourself.", err=True)
+
+    def rebuilt(changed: bool, problems: list[nd.Problem]) -> None:
+        _print_problems(problems)
+        state = "page updated" if changed else ("errors; the page shows the last good build"
+                                                 if nd.has_errors(problems) else "nothing changed")
+        click.echo(f"[{time.strftime('%H:%M:%S')}] {state}", err=True)
+
+    try:
+        problems = nd.serve_preview(manifests, port, out_dir, on_ready=ready, on_rebuild=rebuilt)
+    except KeyboardInterrupt:
+        problems = []
+    _print_problems(problems)
+    if not problems:
+        click.echo("Stopped serving.", err=True)
+    _exit(not problems)
+
+
+def _open_in_browser(path: Path | str) -> bool:
     """Open a file in the default browser; False when that cannot work (no display on Linux, no
     opener, or the opener failed), so the caller can say where the file is."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return False
-    return click.launch(str(path.resolve())) == 0
+    return click.launch(str(path.resolve()) if isinstance(path, Path) else path) == 0
 
 
 @main.command(epilog=examples(

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from neurodeck.api import Build, build
@@ -17,7 +17,16 @@ def watch(manifests: list[Path], out_dir: Path, on_build: Callable[[list[Build]]
     """Build now, then again after each burst of changes to card files, manifests or images,
     until `stop` is set (or KeyboardInterrupt). A failed build keeps the last good package; a
     save that changes nothing a deck is made of (`touch`) finds it up to date and writes nothing."""
-    from watchfiles import Change, DefaultFilter  # only this command needs it
+    for _ in source_changes(manifests, out_dir, stop, debounce_ms):
+        on_build([build(m, out_dir) for m in manifests])
+
+
+def source_changes(manifests: list[Path], out_dir: Path, stop: threading.Event | None = None,
+                   debounce_ms: int = 300) -> Iterator[None]:
+    """One item as soon as the watcher runs (build then), then one after each burst of changes
+    to the card files, manifests or images of the manifests' projects (never to what is written
+    in `out_dir`), until `stop` is set."""
+    from watchfiles import Change, DefaultFilter  # only the watching commands need it
     from watchfiles import watch as changes_of
 
     out = out_dir.resolve()
@@ -38,4 +47,4 @@ def watch(manifests: list[Path], out_dir: Path, on_build: Callable[[list[Build]]
                               rust_timeout=500, yield_on_timeout=True):
         if changed or first:
             first = False
-            on_build([build(m, out_dir) for m in manifests])
+            yield None

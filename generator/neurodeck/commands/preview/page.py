@@ -38,6 +38,10 @@ _CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-sr
         "base-uri 'none'; form-action 'none'")
 
 
+# The served page may also open its server's event stream (same origin only).
+_LIVE_CSP = _CSP + "; connect-src 'self'"
+
+
 _KIND = {"basic": "Basic", "reversed": "Reversed", "cloze": "Cloze", "type-in": "Type-in"}
 
 
@@ -96,8 +100,12 @@ def _asset(name: str) -> str:
     return (resources.files(__package__) / "assets" / name).read_text(encoding="utf-8")
 
 
-def preview_html(compiled: CompiledDeck) -> str:
-    """The preview page of a compiled deck (which must be ok). Same deck, same page."""
+def preview_html(compiled: CompiledDeck, live_version: int | None = None) -> str:
+    """The preview page of a compiled deck (which must be ok). Same deck, same page.
+
+    With `live_version` the page is the one `preview --serve` serves: it may connect to its own
+    server's event stream (/events), reloads itself when a newer version is announced, and shows
+    the errors of a failed rebuild."""
     manifest = compiled.manifest
     assert manifest is not None
     cards = preview_cards(compiled)
@@ -115,11 +123,12 @@ def preview_html(compiled: CompiledDeck) -> str:
     parts = [
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP if live_version is None else _LIVE_CSP}">\n',
         '<meta name="generator" content="neurodeck preview">\n',
         f"<title>{e(manifest.name)} · card preview</title>\n",
         f"<style>\n/* note types */\n{note_types(manifest.namespace)['basic'].css}</style>\n",
-        f"<style>\n{_asset('page.css')}</style>\n</head>\n<body>\n",
+        f"<style>\n{_asset('page.css')}</style>\n</head>\n",
+        "<body>\n" if live_version is None else f'<body data-version="{live_version}">\n',
         '<header class="pv-top">\n<div class="pv-head">\n',
         f"<h1>{e(manifest.name)}</h1>\n",
         f'<p class="pv-summary">{note_count} notes · {len(cards)} cards · {len(groups)} subtopics</p>\n',
@@ -127,11 +136,14 @@ def preview_html(compiled: CompiledDeck) -> str:
         ('<div class="pv-bar">\n<div class="pv-tools">\n<input type="search" id="pv-search" '
          'placeholder="Search cards, tags, ids…" aria-label="Search cards" autocomplete="off" spellcheck="false">\n'),
         '<button type="button" id="pv-night" aria-pressed="false">Night mode</button>\n',
+        '<button type="button" id="pv-phone" aria-pressed="false">Phone width</button>\n',
         f'<span id="pv-shown" aria-live="polite">{len(cards)} of {len(cards)} cards</span>\n</div>\n',
     ]
     if has_math and mathjax is None:
         parts.append('<p class="pv-note">Maths is shown as TeX source: this installation of neurodeck '
                      'lacks its MathJax build (reinstall neurodeck to typeset it).</p>\n')
+    if live_version is not None:
+        parts.append('<div id="pv-live" role="status" hidden></div>\n')
     parts.append('<nav class="pv-toc" aria-label="Subtopics">\n')
     for subtopic, group in groups.items():
         parts.append(f'<a href="#{_section_id(subtopic)}" data-section="{_section_id(subtopic)}">{e(subtopic)} '
@@ -147,6 +159,8 @@ def preview_html(compiled: CompiledDeck) -> str:
         parts.append("</section>\n")
     parts.append('<p id="pv-none" hidden>No card matches the search.</p>\n</main>\n')
     parts.append(f"<script>\n{_asset('page.js')}</script>\n")
+    if live_version is not None:
+        parts.append(f"<script>\n{_asset('live.js')}</script>\n")
     if mathjax is not None:
         parts.append(f"<script>\n{_asset('mathjax-config.js')}</script>\n<script>\n{mathjax}\n</script>\n")
     parts.append("</body>\n</html>\n")

@@ -6,6 +6,7 @@
   var shown = document.getElementById("pv-shown");
   var none = document.getElementById("pv-none");
   var night = document.getElementById("pv-night");
+  var phone = document.getElementById("pv-phone");
   var texts = cards.map(function (card) { return card.getAttribute("data-search"); });
 
   function filter() {
@@ -43,6 +44,16 @@
     }
   }
 
+  function setPhone(on, remember) {
+    document.body.classList.toggle("pv-phone", on);
+    phone.setAttribute("aria-pressed", on ? "true" : "false");
+    phone.textContent = on ? "Full width" : "Phone width";
+    if (remember) {
+      try { localStorage.setItem("neurodeck-preview-phone", on ? "1" : "0"); } catch (e) { /* file: may forbid it */ }
+    }
+    measureBar();
+  }
+
   function measureBar() {
     // Section links scroll their target just below the sticky search bar.
     var bar = document.querySelector(".pv-bar");
@@ -64,7 +75,13 @@
   night.addEventListener("click", function () {
     setNight(!document.body.classList.contains("nightMode"), true);
   });
+  phone.addEventListener("click", function () {
+    setPhone(!document.body.classList.contains("pv-phone"), true);
+  });
   var stored = null;
+  try { stored = localStorage.getItem("neurodeck-preview-phone"); } catch (e) { stored = null; }
+  setPhone(stored === "1", false);
+  stored = null;
   try { stored = localStorage.getItem("neurodeck-preview-night"); } catch (e) { stored = null; }
   setNight(stored === null ? window.matchMedia("(prefers-color-scheme: dark)").matches : stored === "1", false);
   if (search.value) { filter(); }  // a value the browser restored
