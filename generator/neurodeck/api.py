@@ -18,7 +18,7 @@ from neurodeck.model import Location, Problem, has_errors
 
 if TYPE_CHECKING:
     import threading
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from neurodeck.commands.diff import DeckDiff
     from neurodeck.commands.upgrade import UpgradeReport
@@ -31,8 +31,8 @@ DiffFormat = Literal["text", "markdown", "json"]
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
     "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
-    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "release", "schema", "serve_preview",
-    "stats", "validate", "verify",
+    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "release", "schema",
+    "serve_preview", "stats", "validate", "verify",
 ]
 
 
@@ -147,7 +147,7 @@ def preview(manifest: PathLike, out_dir: PathLike = "dist") -> tuple[Path | None
     return write_preview(Path(manifest), Path(out_dir))
 
 
-def serve_preview(manifests: list[PathLike], port: int = 8765, out_dir: PathLike = "dist", *,
+def serve_preview(manifests: Sequence[PathLike], port: int = 8765, out_dir: PathLike = "dist", *,
                   on_ready: Callable[[str], None], on_rebuild: Callable[[bool, list[Problem]], None],
                   stop: threading.Event | None = None) -> list[Problem]:
     """Serve the decks' preview pages on http://127.0.0.1:`port`/ (0: a free port), rebuilding

@@ -97,7 +97,7 @@ def make_server(state: LivePreview, port: int) -> ThreadingHTTPServer:
         sys_version = ""
 
         def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
-            listening = self.server.server_address[1]
+            listening = self.server.server_address[1]  # type: ignore[index]  # (host, port) for AF_INET
             # A page of another site must not reach this server through a DNS name it controls.
             if self.headers.get("Host") not in (f"{HOST}:{listening}", f"localhost:{listening}"):
                 self._send(HTTPStatus.MISDIRECTED_REQUEST, b"unknown host\n", "text/plain; charset=utf-8")
