@@ -27,15 +27,43 @@ def code_key() -> str:
     (sub-packages included), and its renderers' versions."""
     global _CODE_KEY
     if _CODE_KEY is None:
-        digest = hashlib.sha256()
-        for source in _package_files(_PACKAGE):
-            digest.update(source.relative_to(_PACKAGE).as_posix().encode() + b"\0")
-            with open(source, "rb") as f:
-                digest.update(hashlib.sha256(f.read()).digest())
+        digest = hashlib.sha256(_files_key(_PACKAGE).encode())
         for package, version in sorted(versions().items()):
             digest.update(f"{package}={version}".encode())
         _CODE_KEY = digest.hexdigest()
     return _CODE_KEY
+
+
+def _files_key(folder: Path) -> str:
+    """The sha256 of every file of the package under `folder` (names and contents).
+
+    Hashing them all (a vendored MathJax among them) would cost more than the rest of a
+    nothing-changed build, so the result is kept in the cache, sealed under the files' names,
+    sizes, inodes and modification and change times: any edit, added or removed file (or a new
+    install) changes that signature, and the files are hashed again."""
+    files = _package_files(folder)
+    signature = hashlib.sha256(str(folder).encode())
+    for source in files:
+        info = source.stat()
+        signature.update(f"\0{source.relative_to(folder).as_posix()}\0{info.st_size}\0{info.st_ino}"
+                         f"\0{info.st_mtime_ns}\0{info.st_ctime_ns}".encode())
+    key = f"code\0{signature.hexdigest()}"
+    try:
+        store = Store.open()
+        path = store.folder / "code" / f"{hashlib.sha256(str(folder).encode()).hexdigest()[:24]}.json"
+        cached = store.read(path, key)
+    except OSError:
+        store, cached = None, None
+    if isinstance(cached, str):
+        return cached
+    digest = hashlib.sha256()
+    for source in files:
+        digest.update(source.relative_to(folder).as_posix().encode() + b"\0")
+        with open(source, "rb") as f:
+            digest.update(hashlib.sha256(f.read()).digest())
+    if store is not None:
+        store.write(path, key, digest.hexdigest())
+    return digest.hexdigest()
 
 
 def _package_files(folder: Path) -> list[Path]:
