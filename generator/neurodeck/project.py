@@ -220,14 +220,15 @@ def read_bytes(path: Path | str, limit: int = MAX_READ_BYTES) -> bytes:
             raise FileTooLarge(errno.EFBIG, f"file is {info.st_size} bytes; the limit is {limit}", str(path))
         chunks, size = [], 0
         while size <= limit:
-            chunk = os.read(fd, min(limit + 1 - size, 1 << 20))
+            # the whole file in one read (and one more to see its end), as long as it does not grow
+            chunk = os.read(fd, min(limit + 1 - size, max(info.st_size + 1 - size, 1 << 16)))
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
         if size > limit:
             raise FileTooLarge(errno.EFBIG, f"file is more than {limit} bytes (it grew while read)", str(path))
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)  # one chunk: no copy
     finally:
         os.close(fd)
 
