@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from neurodeck.model import Location, Problem, has_errors
-
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Sequence
 
+    from neurodeck.model import Location, Problem, has_errors
     from neurodeck.commands.diff import DeckDiff
     from neurodeck.commands.upgrade import UpgradeReport
     from neurodeck.pipeline.build import BuildResult, CompiledDeck
@@ -34,6 +33,15 @@ __all__ = [
     "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "release", "schema",
     "serve_preview", "stats", "validate", "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # model's dataclasses are loaded on first use: an up-to-date `build` never needs them
+    if name in ("Location", "Problem", "has_errors"):
+        from neurodeck import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'neurodeck.api' has no attribute {name!r}")
 
 
 def find_manifests(root: PathLike = ".") -> list[Path]:
