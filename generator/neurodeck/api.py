@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Sequence
 
-    from neurodeck.model import Location, Problem, has_errors
     from neurodeck.commands.diff import DeckDiff
     from neurodeck.commands.upgrade import UpgradeReport
+    from neurodeck.model import Location, Problem, has_errors
     from neurodeck.pipeline.build import BuildResult, CompiledDeck
     from neurodeck.source.deck import LoadedDeck
 
