@@ -45,6 +45,8 @@ def test_a_crafted_attribute_order_cannot_smuggle_a_remote_image(project, tmp_pa
     ("inline [$]x[/$] maths", "LaTeX"),
     ("[$$]\\\\sum x[/$$]", "LaTeX"),
     ('<img src="media/insula.png" alt="[sound:x.mp3]">', "sound"),
+    ("[anki:tts lang=en_US]read aloud[/anki:tts]", "text-to-speech"),  # before: built, and Anki spoke it
+    ("a [anki:tts]x\n y[/anki:tts] b", "text-to-speech"),
 ])
 def test_what_anki_interprets_in_fields_is_refused(project, field, kind):
     card_file(project, field)

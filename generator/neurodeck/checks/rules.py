@@ -57,18 +57,20 @@ def check_field_characters(html: str, location: Location) -> list[Problem]:
                     "in a double-quoted string)")]
 
 
-# Text Anki itself interprets in any field: sound and video tags (rslib/src/text.rs, AV_TAGS) and
-# LaTeX images (rslib/src/latex.rs, LATEX). Neither is supported: their files would not be checked
+# Text Anki itself interprets in any field: sound, video and text-to-speech tags (rslib/src/text.rs,
+# AV_TAGS) and LaTeX images (rslib/src/latex.rs, LATEX). Neither is supported: their files would not be checked
 # or packaged. MathJax, \\( \\) and \\[ \\], is the supported way to write maths.
-_ANKI_SYNTAX = re.compile(r"\[sound:.+?\]|(?i:\[latex\].+?\[/latex\]|\[\$\].+?\[/\$\]|\[\$\$\].+?\[/\$\$\])", re.DOTALL)
+_ANKI_SYNTAX = re.compile(r"\[sound:.+?\]|\[anki:tts[^\]]*\].+?\[/anki:tts\]"
+                          r"|(?i:\[latex\].+?\[/latex\]|\[\$\].+?\[/\$\]|\[\$\$\].+?\[/\$\$\])", re.DOTALL)
 
 
 def check_anki_syntax(html: str, location: Location) -> list[Problem]:
-    """Sound and LaTeX tags, which Anki would act on, refused with where they are."""
+    """Sound, text-to-speech and LaTeX tags, which Anki would act on, refused with where they are."""
     return [Problem(location, f"'{found.group()[:40]}' is Anki's own {kind} syntax, which decks do not support",
-                    "write maths as \\(...\\) or \\[...\\] (MathJax); sound is not supported")
+                    "write maths as \\(...\\) or \\[...\\] (MathJax); sound and text-to-speech are not supported")
             for found in _ANKI_SYNTAX.finditer(html)
-            for kind in ["sound" if found.group().startswith("[sound:") else "LaTeX"]]
+            for kind in ["sound" if found.group().startswith("[sound:") else
+                         "text-to-speech" if found.group().startswith("[anki:tts") else "LaTeX"]]
 
 
 def check_duplicates(notes: list[Note]) -> list[Problem]:
