@@ -223,6 +223,23 @@ def test_a_release_version_in_the_lock_that_is_not_a_version(project):
         assert result.exit_code == 1 and "release version 'one' is not numbers separated by dots" in result.stderr
 
 
+@pytest.mark.parametrize("old, new, message", [
+    ('"removed": []', '"removed": "abc"', "expected a list of card ids"),  # before: ids 'a', 'b', 'c' removed
+    ('"removed": []', '"removed": {"x": 1}', "expected a list of card ids"),
+    ('"released": [', '"released": "x", "was": [', "expected a list of card ids"),
+    ('"date": "', '"date": "2026-02-30", "was": "', "is not a date like"),  # before: accepted
+])
+def test_lock_lists_and_dates_of_the_wrong_kind(project, old, new, message):
+    assert run("release", "1.0.0").exit_code == 0
+    lock = project / "decks" / "test-deck.lock"
+    assert old in lock.read_text()
+    lock.write_text(lock.read_text().replace(old, new, 1))
+    result = run("validate")
+    assert_clean(result)
+    assert result.exit_code == 1 and "lock file has an unexpected structure" in result.stderr \
+        and message in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("value", ["²", "abc", "-1", "1.5", "0x10", "1e9", "9" * 5000, " 12 34"])
 def test_source_date_epoch_that_is_not_seconds_is_an_error(project, value):
     for args in (("validate",), ("build",), ("release", "1.0.0")):

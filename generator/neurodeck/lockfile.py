@@ -6,6 +6,7 @@ The lock remembers those times between builds.
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -146,11 +147,11 @@ def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
                    for k, v in data["notes"].items()},
             notetypes={_text(k): NoteTypeEntry(_text(v["hash"]), _mod(v["mod"]), _text(v["schema"]))
                        for k, v in data["notetypes"].items()},
-            removed=[_text(r) for r in data["removed"]],
+            removed=_texts(data["removed"]),
             release=_release(data["release"]) if data.get("release") else None,
         )
         if "released" in data:
-            lock.released = {_text(r) for r in data["released"]}
+            lock.released = set(_texts(data["released"]))
         elif lock.release:  # written before drafts existed: every id it holds may have shipped
             lock.released = set(lock.notes) | set(lock.removed)
         else:  # never released: every id is still a draft, and nothing was removed from a release
@@ -178,6 +179,13 @@ def _text(value: object) -> str:
     return value
 
 
+def _texts(value: object) -> list[str]:
+    # A list only: a string or an object would be iterated as its characters or keys.
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of card ids, found {str(value)[:30]}")
+    return [_text(item) for item in value]
+
+
 def version_key(version: str) -> tuple[int, ...] | None:
     """A release version's numbers for comparison (padded to four), or None if it is not one."""
     if not _VERSION.fullmatch(version):
@@ -193,9 +201,17 @@ def _release(value: Any) -> dict[str, str]:  # JSON
     version, date = _text(value["version"]), _text(value["date"])
     if version_key(version) is None:
         raise ValueError(f"release version '{version[:30]}' is not numbers separated by dots")
-    if not _DATE.fullmatch(date):
+    if not _DATE.fullmatch(date) or not _is_date(date):
         raise ValueError(f"release date '{date[:30]}' is not a date like 2025-01-31")
     return {"version": version, "date": date}
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def build_time() -> int:
