@@ -11,10 +11,7 @@ import functools
 import gc
 import json
 import os
-import shlex
-import signal
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +31,9 @@ def examples(*pairs: tuple[str, str]) -> str:
     """A command's epilog: for each (command line, what it does), the description as a shell
     comment, then the command; a long command continues on the next line after a backslash.
     Click indents the epilog by 2 columns and keeps a paragraph that starts with \\b as written."""
+    import shlex
+    import textwrap
+
     lines = ["\b", "Examples:"]
     for command, what in pairs:
         lines += textwrap.wrap(what, HELP_WIDTH - 6, initial_indent="  # ", subsequent_indent="  # ")
@@ -44,6 +44,25 @@ def examples(*pairs: tuple[str, str]) -> str:
             parts[-1] = f"{parts[-1]} {word}".lstrip()
         lines.append("  " + " \\\n      ".join(parts))
     return "\n".join(lines)
+
+
+class Command(click.Command):
+    """A command whose epilog is made from `examples`, (command line, what it does) pairs, when
+    its help is shown: wrapping every command's examples on import cost each run of neurodeck
+    (--version and an up-to-date build among them) a few milliseconds."""
+
+    def __init__(self, *args: Any, examples: tuple[tuple[str, str], ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.examples = examples
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.examples and self.epilog is None:
+            self.epilog = examples(*self.examples)
+        super().format_epilog(ctx, formatter)
+
+
+class Group(Command, click.Group):
+    command_class = Command
 
 
 INTIMACY = "decks/neurobiology-of-intimacy.yaml"  # the bundled deck's manifest, for examples
@@ -120,8 +139,7 @@ def _exit(ok: bool) -> NoReturn:
     sys.exit(0 if ok else 1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH},
-             epilog=examples(
+@click.group(cls=Group, examples=(
     ('neurodeck init my-deck --name "My Deck"', "Start a project with example cards in a new folder"),
     ("neurodeck validate", "Check every deck in decks/, writing nothing"),
     ("neurodeck build", "Build every deck into dist/"),
@@ -129,7 +147,7 @@ def _exit(ok: bool) -> NoReturn:
     ("neurodeck lint", "Check the quality of every card"),
     ("neurodeck preview --open", "Show every card as Anki will, in a web browser"),
     ("neurodeck build --help", "A command's options and examples"),
-))
+), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH})
 @click.version_option(package_name="neurodeck", prog_name="neurodeck", message="%(prog)s %(version)s")
 def main() -> None:
     """Compile YAML flashcards into Anki decks that update in place.
@@ -146,7 +164,7 @@ def main() -> None:
         sys.exit(2)
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ('neurodeck init my-deck --name "Neurobiology of Intimacy"', "Start a project in a new folder, my-deck"),
     ('neurodeck init --name "Pharmacology"', "Start a project in the current folder"),
 ))
@@ -171,6 +189,8 @@ def init(directory: Path, name: str) -> None:
     manifest = Path(os.path.relpath(written[0], directory)).as_posix()
     output = f"dist/{written[0].stem}.apkg"
     click.echo("Next:")
+    import shlex
+
     steps = ([f"cd {shlex.quote(shown)}"] if shown != "." else []) + [
         "neurodeck validate          # check the cards (after every edit)",
         f"neurodeck build             # write {output}; in Anki: File > Import",
@@ -182,7 +202,7 @@ def init(directory: Path, name: str) -> None:
     _exit(True)
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck validate", "Check every deck in decks/"),
     (f"neurodeck validate {INTIMACY} --json", "Check one deck; problems with their file:line:column, as JSON"),
 ))
@@ -202,7 +222,7 @@ def validate(manifests: tuple[Path, ...], fmt: str) -> None:
     _exit(all(r.ok for r in results))
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck build", "Build every deck in decks/ into dist/ and update the locks"),
     (f"neurodeck build {INTIMACY} --out release/", "Build one deck into release/"),
     ("neurodeck build --locked --format json", "In CI: fail, writing nothing, if a lock is missing or out of date"),
@@ -247,7 +267,7 @@ def build(manifests: tuple[Path, ...], out_dir: Path, locked: bool, watching: bo
     _exit(ok)
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck stats", "Counts for every deck in decks/"),
     (f"neurodeck stats {INTIMACY} --json", "Counts for one deck, as JSON"),
 ))
@@ -274,7 +294,7 @@ def stats(manifests: tuple[Path, ...], fmt: str) -> None:
     _exit(ok)
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     (f'neurodeck new "Pair Bonding" --manifest {INTIMACY}',
      "Start a new subtopic of the bundled deck"),
     ('neurodeck new "Pair Bonding"', "Only write the card file, into cards/ here"),
@@ -295,7 +315,7 @@ def new(subtopic: str, manifest: Path | None) -> None:
     _exit(not problems)
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck release 1.1.0", "Release the only deck in decks/ as 1.1.0 and rebuild it into dist/"),
     (f"neurodeck release 1.1.0 {INTIMACY}", "Name the deck when decks/ holds several"),
 ))
@@ -322,7 +342,7 @@ def release(version: str, manifest: Path | None, out_dir: Path) -> None:
     click.echo(f"Released {version}: commit {manifests[0]} and its lock, then tag v{version}.")
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck lint", "Lint every deck in decks/"),
     (f"neurodeck lint {INTIMACY} --format json", "Lint one deck; print the problems with their rule codes as JSON"),
 ))
@@ -352,7 +372,7 @@ def lint(manifests: tuple[Path, ...], fmt: str) -> None:
     _exit(ok)
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck preview", "Write a page per deck, such as dist/neurobiology-of-intimacy.html"),
     (f"neurodeck preview {INTIMACY} --out site/", "Write one deck's page into site/"),
     ("neurodeck preview --serve", "Serve the page on port 8765 of this machine only; it updates itself on every save"),
@@ -421,7 +441,7 @@ def _open_in_browser(path: Path | str) -> bool:
     return click.launch(str(path.resolve()) if isinstance(path, Path) else path) == 0
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck diff HEAD~1 HEAD", "What the last commit changes for students"),
     ("neurodeck diff HEAD dist/neurobiology-of-intimacy.apkg",
      "The last commit against the package built from the working tree"),
@@ -447,7 +467,7 @@ def diff(old: str, new: str, fmt: str, json_flag: bool) -> None:
     _exit(True)
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck schema card-file", "The schema of card files, cards/*.yaml"),
     ("neurodeck schema manifest", "The schema of manifests, decks/*.yaml"),
 ))
@@ -457,7 +477,7 @@ def schema(kind: str) -> None:
     click.echo(nd.schema(kind), nl=False)  # type: ignore[arg-type]
 
 
-@main.command("check-upgrade", epilog=examples(
+@main.command("check-upgrade", examples=(
     ("neurodeck build --out previous/", "Build the last release, in a checkout of its tag"),
     ("neurodeck build", "Build the new release, in the working tree"),
     ("neurodeck check-upgrade previous/neurobiology-of-intimacy.apkg dist/neurobiology-of-intimacy.apkg",
@@ -495,7 +515,7 @@ def check_upgrade(old: Path, new: Path, anki_python: str | None, fmt: str) -> No
     _exit(report.ok)
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck build", "Build every deck into dist/"),
     ("neurodeck verify dist/*.apkg", "Check what a student's Anki makes of every package"),
 ))
@@ -612,6 +632,8 @@ def run() -> None:
     # One command, then the process exits: collecting cycles would only rescan the deck's
     # objects, which are all acyclic (a tenth of a second on a large deck).
     gc.disable()
+    import signal  # here, with the other process settings: only the command line sets them
+
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
@@ -644,6 +666,8 @@ def _silence(stream: TextIO) -> None:
 
 
 def _stop(signum: int, frame: object) -> None:
+    import signal
+
     # The first signal unwinds the command (finally blocks stop workers and remove temporary
     # files); further ones must not interrupt that cleanup.
     for name in ("SIGTERM", "SIGHUP"):
