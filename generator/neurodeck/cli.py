@@ -651,6 +651,10 @@ def run() -> None:
                 stream.flush()
             except (OSError, ValueError):  # a closed pipe (`neurodeck stats | head`) or stream
                 _silence(stream)
+    # The interpreter's teardown still runs (atexit handlers, module cleanup), but its last
+    # collection need not scan every object made by the command: all are freed by reference
+    # counting or by the exit itself. ~11 ms of the 95 ms of `neurodeck --help`.
+    gc.freeze()
     sys.exit(code)
 
 
