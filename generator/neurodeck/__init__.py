@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
     "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
-    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "release", "schema",
-    "serve_preview", "stats", "validate", "verify",
+    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "push", "release",
+    "schema", "serve_preview", "stats", "validate", "verify",
 ]
 
 

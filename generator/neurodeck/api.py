@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from neurodeck.commands.diff import DeckDiff
+    from neurodeck.commands.push import PushReport
     from neurodeck.commands.upgrade import UpgradeReport
     from neurodeck.model import Location, Problem, has_errors
     from neurodeck.pipeline.build import BuildResult, CompiledDeck
@@ -30,8 +31,8 @@ DiffFormat = Literal["text", "markdown", "json"]
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
     "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
-    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "release", "schema",
-    "serve_preview", "stats", "validate", "verify",
+    "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "push", "release",
+    "schema", "serve_preview", "stats", "validate", "verify",
 ]
 
 
@@ -131,6 +132,23 @@ def build(manifest: PathLike, out_dir: PathLike = "dist", *, locked: bool = Fals
 
     result = build_deck(manifest, out_dir, locked=locked, previous=previous)
     return Build(manifest, result.report(), result.problems)
+
+
+def push(package: PathLike, *, profile: str | None = None, collection: PathLike | None = None,
+         anki_connect: str | None = None) -> tuple[PushReport | None, list[Problem]]:
+    """Import a built package into the educator's own Anki. Directly (Anki closed): into
+    `collection`, `profile`'s or the only profile's (under $ANKI_BASE or Anki's standard folder),
+    backed up first, with a fresh student's import options, keeping the options the collection
+    remembers; the report is Anki's import log by card id. With `anki_connect` (a loopback URL):
+    through a running Anki's AnkiConnect add-on, which returns no log (report None, no problems)."""
+    from neurodeck.commands import push as pushing
+
+    if anki_connect is not None:
+        return None, pushing.push_anki_connect(Path(package), anki_connect)
+    path, problems = pushing.find_collection(profile, Path(collection) if collection is not None else None)
+    if path is None:
+        return None, problems
+    return pushing.push_direct(Path(package), path)
 
 
 def stats(manifest: PathLike) -> tuple[dict[str, Any] | None, list[Problem]]:

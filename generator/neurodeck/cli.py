@@ -535,6 +535,55 @@ def verify(packages: tuple[Path, ...]) -> None:
     _exit(not problems)
 
 
+@main.command(epilog=examples(
+    ("neurodeck push", "Build every deck and import it into your Anki profile's collection (Anki closed)"),
+    (f"neurodeck push {INTIMACY} --profile Teacher", "Push one deck into the profile named Teacher"),
+    ("neurodeck push --anki-connect", "Ask a running Anki to import it through the AnkiConnect add-on"),
+))
+@manifests_argument
+@click.option("--profile", metavar="NAME", help="Anki profile to import into (needed when there are several).")
+@click.option("--collection", "collection", type=SafePath(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Collection file (collection.anki2) to import into, instead of a profile's.")
+@click.option("--anki-connect", "anki_connect", is_flag=False, flag_value="http://127.0.0.1:8765", metavar="[URL]",
+              help="Import through a running Anki's AnkiConnect add-on at URL (default http://127.0.0.1:8765; "
+                   "this machine only).")
+def push(manifests: tuple[Path, ...], profile: str | None, collection: Path | None, anki_connect: str | None) -> None:
+    """Build each deck (unless up to date) and import it into your own Anki as a student's Anki
+    would, then print Anki's import log by card id.
+
+    Anki must be closed: the collection is backed up first (the backup's path is printed), and a
+    failed import leaves it as it was. Needs `pip install 'neurodeck[verify]'`, or --anki-connect.
+    """
+    if profile is not None and collection is not None:
+        raise click.UsageError("give --profile or --collection, not both")
+    ok = True
+    for manifest in _manifests(manifests):
+        built = nd.build(manifest, _out(Path("dist")))
+        _print_problems(built.problems)
+        if not built.ok or built.output is None:
+            ok = False
+            continue
+        if anki_connect is not None:
+            from neurodeck.commands.push import ANKI_CONNECT_WARNING
+
+            click.echo(f"{built.output}: note: {ANKI_CONNECT_WARNING}")
+        report, problems = nd.push(built.output, profile=profile, collection=collection, anki_connect=anki_connect)
+        _print_problems(problems)
+        ok = ok and not problems
+        if problems:
+            continue
+        if report is None:
+            click.echo(f"{built.output}: imported through AnkiConnect at {anki_connect}")
+            continue
+        click.echo(f"{built.output} -> {report.collection}")
+        click.echo(f"  backup: {report.backup}")
+        for label, ids in (("new", report.new), ("updated", report.updated), ("unchanged", report.unchanged),
+                           ("conflicting", report.conflicting), ("new note types", report.new_notetypes)):
+            shown = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+            click.echo(f"  {label:<15} {len(ids):>5}" + (f"  {shown}" if ids and label != "unchanged" else ""))
+    _exit(ok)
+
+
 def _watch(manifests: list[Path], out_dir: Path, locked: bool) -> NoReturn:
     if locked:
         raise click.UsageError("--watch rebuilds on every change; it cannot be combined with --locked")
