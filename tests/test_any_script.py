@@ -169,3 +169,20 @@ def assert_builds_and_imports_or_is_refused(deck: str, subtopic: str, tag: str) 
         return True
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_schema_accepts_tags_in_any_script_and_refuses_what_the_rule_refuses():
+    import jsonschema
+
+    from neurodeck.commands.schema import SCHEMAS
+
+    validator = jsonschema.Draft202012Validator(SCHEMAS["card-file"]())
+
+    def errors(tag: str) -> list[str]:
+        card_file = {"subtopic": "Нейроны", "tags": [tag], "cards": [{"id": "a", "question": "Q", "answer": "A"}]}
+        return [e.message for e in validator.iter_errors(card_file)]
+
+    for tag in ["нейроны", "神経::科学", "Émotions", "a-b_c"]:
+        assert errors(tag) == [] and name_problem(tag, "tag") is None
+    for tag in ["a b", "a/b", "a::", "a.b", "x:y"]:
+        assert errors(tag) and name_problem(tag, "tag") is not None
