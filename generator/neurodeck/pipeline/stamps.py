@@ -13,7 +13,6 @@ import hashlib
 import os
 import re
 import sys
-import time
 from pathlib import Path
 
 from neurodeck.pipeline.store import Store
@@ -25,38 +24,45 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 
 def code_key() -> str:
     """Identifies the code that renders and packages: every module and data file of neurodeck
-    (sub-packages included), and its renderers' versions.
-
-    Hashing the package's megabytes on every `build` would cost the up-to-date check most of its
-    time, so the key is remembered (in the cache folder) under the files' names, sizes and
-    modification times, the way git's index trusts them; files changed in the last seconds are
-    never remembered, so that a quick second edit is never missed."""
+    (sub-packages included), and its renderers' versions."""
     global _CODE_KEY
     if _CODE_KEY is None:
-        files = _package_files(_PACKAGE)
-        stats = [os.stat(source) for source in files]
-        listing = [(source.relative_to(_PACKAGE).as_posix(), st.st_size, st.st_mtime_ns)
-                   for source, st in zip(files, stats)]
-        signature = hashlib.sha256(repr((listing, sorted(versions().items()))).encode()).hexdigest()
-        store = Store.open()
-        memo = store.folder / "code" / signature[:32]
-        key = store.read(memo, signature)
-        if not isinstance(key, str):
-            key = _content_key(files)
-            if max((st.st_mtime for st in stats), default=0) < time.time() - 2:
-                store.write(memo, signature, key)
-        _CODE_KEY = key
+        digest = hashlib.sha256(_files_key(_PACKAGE).encode())
+        for package, version in sorted(versions().items()):
+            digest.update(f"{package}={version}".encode())
+        _CODE_KEY = digest.hexdigest()
     return _CODE_KEY
 
 
-def _content_key(files: list[Path]) -> str:
+def _files_key(folder: Path) -> str:
+    """The sha256 of every file of the package under `folder` (names and contents).
+
+    Hashing them all (a vendored MathJax among them) would cost more than the rest of a
+    nothing-changed build, so the result is kept in the cache, sealed under the files' names,
+    sizes, inodes and modification and change times: any edit, added or removed file (or a new
+    install) changes that signature, and the files are hashed again."""
+    files = _package_files(folder)
+    signature = hashlib.sha256(str(folder).encode())
+    for source in files:
+        info = source.stat()
+        signature.update(f"\0{source.relative_to(folder).as_posix()}\0{info.st_size}\0{info.st_ino}"
+                         f"\0{info.st_mtime_ns}\0{info.st_ctime_ns}".encode())
+    key = f"code\0{signature.hexdigest()}"
+    try:
+        store = Store.open()
+        path = store.folder / "code" / f"{hashlib.sha256(str(folder).encode()).hexdigest()[:24]}.json"
+        cached = store.read(path, key)
+    except OSError:
+        store, cached = None, None
+    if isinstance(cached, str):
+        return cached
     digest = hashlib.sha256()
     for source in files:
-        digest.update(source.relative_to(_PACKAGE).as_posix().encode() + b"\0")
+        digest.update(source.relative_to(folder).as_posix().encode() + b"\0")
         with open(source, "rb") as f:
             digest.update(hashlib.sha256(f.read()).digest())
-    for package, version in sorted(versions().items()):
-        digest.update(f"{package}={version}".encode())
+    if store is not None:
+        store.write(path, key, digest.hexdigest())
     return digest.hexdigest()
 
 
