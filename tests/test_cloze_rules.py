@@ -88,6 +88,34 @@ def test_a_deck_with_deletion_zero_never_reaches_anki(project):
     assert not (project / "dist" / "test-deck.apkg").exists()
 
 
+_BLANKS = ['"<!-- x -->"', '"<span></span>"', '"<br>"', '"<style>x</style>"', '"&nbsp;"', '"<!-- unclosed"',
+           '"<b> </b><!---->"']
+
+
+@pytest.mark.parametrize("blank", _BLANKS)
+@pytest.mark.parametrize("type, field", [("basic", "question"), ("type-in", "question"), ("reversed", "answer")])
+def test_a_front_that_shows_nothing_is_an_error(project, blank, type, field):
+    """Before: these built, and Anki listed the card under Empty Cards (`neurodeck verify` said so)."""
+    other = "answer" if field == "question" else "question"
+    write(project / "cards" / "c.yaml", f"subtopic: Blank\ncards:\n  - id: blank\n    type: {type}\n"
+                                        f"    {field}: {blank}\n    {other}: Text\n")
+    result = CliRunner().invoke(main, ["build", "--out", "dist"])
+    assert result.exit_code == 1 and "cards/c.yaml:5:" in result.output and "shows nothing" in result.output, \
+        result.output
+
+
+def test_every_front_that_builds_is_a_card_in_anki(project):
+    write(project / "cards" / "c.yaml", "subtopic: Fronts\ncards:\n" + "".join(
+        f"  - id: front-{i}\n    type: reversed\n    question: '{q}'\n    answer: A{i}\n"
+        for i, q in enumerate(["<!-- x --> Q", "<img src=\"x.png\" alt=\"\">", "<b>Q</b>", "&amp;"])))
+    (project / "cards" / "x.png").write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fe"
+        "a7d605e50000000049454e44ae426082"))
+    result = CliRunner().invoke(main, ["build", "--out", "dist"])
+    assert result.exit_code == 0, result.output
+    assert verify([project / "dist" / "test-deck.apkg"]) == []
+
+
 def test_unicode_is_stored_as_anki_stores_it(project, collection):
     """Anki normalises every field to NFC on import: the package already holds that form."""
     cloze_card(project, '"Cafe\\u0301 {{c1::re\\u0301sume\\u0301}}"')

@@ -20,7 +20,7 @@ from neurodeck.model import RETIRED_TAG, Card, DeckContext, Note, Problem, Text
 from neurodeck.render import cloze
 from neurodeck.render.markdown import MediaResolver, render_field
 from neurodeck.render.media import MediaStore
-from neurodeck.render.plaintext import plain_text
+from neurodeck.render.plaintext import plain_text, shows_nothing
 from neurodeck.source.cards import load_card_file
 
 
@@ -92,6 +92,14 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
     else:
         answer = retirement_notice(card, render) if card.retired else render(card.answer)
         first = (render(card.question), answer)
+        # A front Anki finds empty (markup, comments or spaces only) makes a card it lists under
+        # Empty Cards: the question always is a front, and a reversed card's answer too.
+        fronts = [(first[0], card.question)] + ([(first[1], card.answer)] if card.type == "reversed" else [])
+        for shown, written in fronts:
+            if written is not None and not card.retired and shows_nothing(shown):
+                problems.append(Problem(written.location, "this field shows nothing in Anki (only markup, "
+                                        "comments or spaces), so Anki would make an empty card",
+                                        "write the text the card should show"))
     source = render(card.source)
     if card.type == "cloze":
         # Anki reads deletions from the stored HTML of every field (rslib's cloze_number_in_fields).

@@ -13,3 +13,14 @@ def plain_text(body: str) -> str:
     if "<" not in body and "&" not in body:
         return body.strip()
     return html.unescape(_TAG.sub(" ", body)).strip()
+
+
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
+
+
+def shows_nothing(body: str) -> bool:
+    """Whether a field's HTML shows nothing: no image, and no text once comments, tags and
+    spaces (no-break ones included) are gone. Anki makes no card for such a front."""
+    if "<img" in body.lower():
+        return False
+    return not html.unescape(_TAG.sub("", _COMMENT.sub("", body))).strip()
