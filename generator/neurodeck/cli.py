@@ -535,7 +535,7 @@ def verify(packages: tuple[Path, ...]) -> None:
     _exit(not problems)
 
 
-@main.command(epilog=examples(
+@main.command(examples=(
     ("neurodeck push", "Build every deck and import it into your Anki profile's collection (Anki closed)"),
     (f"neurodeck push {INTIMACY} --profile Teacher", "Push one deck into the profile named Teacher"),
     ("neurodeck push --anki-connect", "Ask a running Anki to import it through the AnkiConnect add-on"),
