@@ -263,3 +263,33 @@ def test_anki_connect_refuses_other_machines_old_versions_and_silence(project, a
     assert [r["action"] for r in handler.seen] == ["version"]
     problems = nd.push(package, anki_connect="http://127.0.0.1:9")[1]
     assert "cannot reach AnkiConnect" in problems[0].message and "start Anki" in problems[0].hint
+
+
+def test_a_collection_open_in_another_process_of_the_engine_is_refused(project, tmp_path):
+    import subprocess
+    import sys
+
+    col_path = make_profile(tmp_path / "Anki2")
+    package = release(project, "v1", T0)
+    holder = subprocess.Popen(  # as the desktop app holds its profile's collection open
+        [sys.executable, "-c", "import sys, time; from anki.collection import Collection; "
+         "c = Collection(sys.argv[1]); print('open', flush=True); time.sleep(60)", str(col_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        report, problems = nd.push(package, collection=col_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert report is None and "Anki has the collection open" in problems[0].message
+    assert nd.push(package, collection=col_path)[1] == []  # once Anki is closed
+
+
+def test_without_the_engine_push_says_how_to_install_it(project, tmp_path, monkeypatch):
+    col_path = make_profile(tmp_path / "Anki2")
+    package = release(project, "v1", T0)
+    with monkeypatch.context() as without:  # the engine is back for the package checks afterwards
+        without.setitem(__import__("sys").modules, "anki.collection", None)
+        report, problems = nd.push(package, collection=col_path)
+    assert report is None and "neurodeck[verify]" in problems[0].hint
+    assert not (col_path.parent / "backups").exists()
