@@ -131,7 +131,6 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     if previous is not None:
         shipped, problems = releases.load_previous(previous, manifest.lock_path, manifest.namespace)
         result.problems += problems
-    watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace) if out_dir else None
     if sink is not None and result.ok and not lock_problems:
         sink.start(manifest)
 
@@ -149,6 +148,9 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
         if sink is not None:
             sink.add(processed.notes, [entry.mod for entry in decided])
     result.inputs = dict(cache.digests)
+    # Only now: the worker pool forks only while no other thread is alive, and the watch's thread
+    # would make it spawn workers that import everything again (~0.5 s of CPU each on 30k cards).
+    watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace) if out_dir else None
     result.problems += check_duplicates(result.notes)
     result.problems += check_merged_names(result.notes)
     result.problems += check_deck_name(manifest.name, manifest.location)
