@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -316,6 +317,12 @@ def test_errors_are_problems_not_tracebacks(project, tmp_path, monkeypatch):
                           ("cards", "'cards' is a folder")):
         snapshots, problems = load_side(spec, project)
         assert snapshots is None and [p.message for p in problems] == [message], spec
+
+    # a FIFO or a device is refused without being opened (opening a FIFO would block)
+    os.mkfifo(project / "pipe.apkg")
+    for spec in ("pipe.apkg", "/dev/null"):
+        snapshots, problems = load_side(spec, project)
+        assert snapshots is None and [p.message for p in problems] == [f"'{spec}' is not a regular file"], spec
 
     junk = project / "junk.apkg"
     junk.write_text("not a zip")

@@ -18,14 +18,17 @@ def load_side(spec: str, cwd: Path) -> tuple[dict[str, Snapshot] | None, list[Pr
     """
     path = Path(spec) if os.path.isabs(spec) else cwd / spec
     try:
-        is_file, is_dir = path.is_file(), path.is_dir()
+        is_file, is_dir, exists = path.is_file(), path.is_dir(), path.exists()
     except (OSError, ValueError):  # a name too long for a file, a NUL: can only be a revision
-        is_file = is_dir = False
+        is_file = is_dir = exists = False
     if is_file:
         snapshot, problems = read_package(path, spec)
         return ({snapshot.key: snapshot} if snapshot else None), problems
     if is_dir:
         return None, [Problem(Location(spec), f"'{spec}' is a folder",
+                              "give a built .apkg or a git revision (a tag, branch or commit)")]
+    if exists:  # a FIFO, socket or device: never opened, and never mistaken for a revision
+        return None, [Problem(Location(spec), f"'{spec}' is not a regular file",
                               "give a built .apkg or a git revision (a tag, branch or commit)")]
     return load_revision(spec, cwd)
 
