@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -63,6 +64,10 @@ class Text(NamedTuple):
 
 
 CARD_TYPES = ("basic", "reversed", "cloze", "type-in")
+# Image occlusion: what a shape may be, in Anki's own names (rslib's image_occlusion), and how the
+# other masks behave while one is asked: hidden too (Anki's `oi=1`, its default) or shown.
+SHAPE_KINDS = ("rect", "ellipse", "polygon")
+OCCLUSION_MODES = ("hide-all", "hide-one")
 # The format's rules as data, shared by the validator and the JSON Schema (schema.py).
 SLUG_PATTERN = r"[a-z0-9]+(?:[-_.][a-z0-9]+)*"  # card ids and namespaces
 # A tag part as JSON Schema can say it portably (no \p{L} in every regex engine): any character
@@ -80,7 +85,23 @@ def fields_of(card_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The text fields a card of this type requires, and those it must not have."""
     if card_type == "cloze":
         return ("text",), ("question", "answer")
+    if card_type == "occlusion":
+        return (), ("question", "answer", "text", "extra")
     return ("question", "answer"), ("text",)
+
+
+class Shape(NamedTuple):
+    """One occlusion mask as written, in coordinates relative to the image (0..1).
+
+    `values` are Anki's own properties in order: a rect's left, top, width, height; an ellipse's
+    left, top, rx, ry (left and top of its bounding box); a polygon's x1, y1, x2, y2, ..."""
+
+    kind: str  # one of SHAPE_KINDS
+    values: tuple[Decimal, ...]
+    locations: tuple[Location, ...]  # where each value was written
+    label: Text
+    group: Text | None
+    location: Location
 
 
 @dataclass
@@ -102,6 +123,11 @@ class Card:
     why: Text | None = None  # why the card was retired
     lint_ignore: list[Text] = field(default_factory=list)  # lint rule codes silenced on this card
     lint_why: Text | None = None  # the reason they are silenced
+    image: Text | None = None  # occlusion: the image's path, relative to the card file
+    shapes: tuple[Shape, ...] = ()  # occlusion: the masks, one card per shape or group
+    mode: str = "hide-all"  # occlusion: one of OCCLUSION_MODES
+    header: Text | None = None  # occlusion: Markdown above the image
+    back_extra: Text | None = None  # occlusion: Markdown below the image on the answer
 
 
 @dataclass

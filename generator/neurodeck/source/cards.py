@@ -93,4 +93,6 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path) -> Card | Non
     if card_id is None:
         return None
     return Card(id=card_id, type=kind_value, location=item.location, subtopic=subtopic, file_path=path,
-                tags=tags, retired=retired, why=why, lint_ignore=lint_ignore, lint_why=lint_why, **fields)
+                tags=tags, retired=retired, why=why, lint_ignore=lint_ignore, lint_why=lint_why,
+                question=fields.get("question"), answer=fields.get("answer"), text=fields.get("text"),
+                extra=fields.get("extra"), source=fields.get("source"))
