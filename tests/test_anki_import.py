@@ -147,7 +147,7 @@ def test_bundled_deck_imports_with_expected_counts(bundled, collection, tmp_path
     for note in compiled.notes:
         expected_cards[note.subtopic] += len(note.ords)
     assert per_deck == expected_cards
-    assert set(per_deck) == {"Brain Regions", "Neuropeptides", "Mirror Neurons", "Social Connection"}
+    assert set(per_deck) == {"Brain Regions", "Neuropeptides", "Mirror Neurons", "Social Connection", "Pair Bonding"}
 
     notes_per_subtopic = Counter(n.subtopic for n in compiled.notes)
     assert min(notes_per_subtopic.values()) >= 25
