@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from neurodeck.apkg.notetypes import CustomNoteType
     from neurodeck.source.yamlnodes import YValue
 
 
@@ -128,6 +129,7 @@ class Card:
     mode: str = "hide-all"  # occlusion: one of OCCLUSION_MODES
     header: Text | None = None  # occlusion: Markdown above the image
     back_extra: Text | None = None  # occlusion: Markdown below the image on the answer
+    named_fields: dict[str, Text] | None = None  # a custom note type's fields, by name (`fields:`)
 
 
 @dataclass
@@ -155,6 +157,7 @@ class Manifest:
     glossary: list[Text] = field(default_factory=list)  # abbreviations that need no spelling out
     synonyms: dict[str, tuple[Location, YValue]] = field(default_factory=dict)  # answer -> raw forms (lint)
     version: Text | None = None  # the release version, set by `neurodeck release`
+    notetypes: list[Text] | None = None  # globs of note type files; None: the default (project.py)
 
     @property
     def lock_path(self) -> Path:
@@ -169,10 +172,18 @@ class DeckContext:
     namespace: str
     tag: str
     root: Path
+    notetypes: tuple[CustomNoteType, ...] = ()  # the deck's own note types (source/notetypes.py)
 
     @classmethod
-    def of(cls, manifest: Manifest) -> DeckContext:
-        return cls(manifest.name, manifest.namespace, manifest.tag, manifest.root)
+    def of(cls, manifest: Manifest, notetypes: tuple[CustomNoteType, ...] = ()) -> DeckContext:
+        return cls(manifest.name, manifest.namespace, manifest.tag, manifest.root, notetypes)
+
+    def notetype(self, key: str) -> CustomNoteType | None:
+        """The deck's own note type that cards name `key` (its file stem), if any."""
+        for nt in self.notetypes:
+            if nt.key == key:
+                return nt
+        return None
 
 
 class Note(NamedTuple):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from neurodeck.model import Manifest, Problem
+    from neurodeck.model import Manifest, Problem, Text
 
 
 def project_root(manifest_path: Path) -> Path:
@@ -124,12 +124,37 @@ def card_files(manifest: Manifest) -> tuple[list[Path], list[Problem]]:
 
     A match whose name is not UTF-8, or that resolves outside the project (a symbolic link out
     of it), is an error: the build reads only the project's own files."""
+    return project_files(manifest, manifest.cards)
+
+
+# The note type files of a manifest that names none (source/notetypes.py).
+DEFAULT_NOTETYPES = "notetypes/*.yaml"
+
+
+def notetype_globs(manifest: Manifest) -> list[str]:
+    """The globs naming a deck's note type files: the manifest's `notetypes`, or the default."""
+    return [g.value for g in manifest.notetypes] if manifest.notetypes is not None else [DEFAULT_NOTETYPES]
+
+
+def notetype_files(manifest: Manifest) -> tuple[list[Path], list[Problem]]:
+    """The note type files of a deck, as `card_files` finds card files; the default glob may match
+    nothing (a deck without note types of its own)."""
+    if manifest.notetypes is not None:
+        return project_files(manifest, manifest.notetypes, "note type file")
+    from neurodeck.model import Text
+
+    return project_files(manifest, [Text(DEFAULT_NOTETYPES, manifest.location)], "note type file", True)
+
+
+def project_files(manifest: Manifest, patterns: list[Text], what: str = "card file",
+                  none_ok: bool = False) -> tuple[list[Path], list[Problem]]:
+    """The files `patterns` match under the project root, each once, in pattern order."""
     from neurodeck.model import Problem  # here: model imports dataclasses, too slow for the up-to-date check
 
     problems: list[Problem] = []
     found: dict[Path, None] = {}
     inside = os.path.realpath(manifest.root)
-    for pattern in manifest.cards:
+    for pattern in patterns:
         expanded = _expand(manifest.root, pattern.value)
         if expanded is None:
             problems.append(Problem(pattern.location, f"glob '{pattern.value}' leaves the project",
@@ -140,7 +165,7 @@ def card_files(manifest: Manifest) -> tuple[list[Path], list[Problem]]:
             problems.append(Problem(pattern.location, f"glob '{pattern.value}' visits more than "
                                     f"{MAX_GLOB_ENTRIES:,} folder entries", "name the card folder in the glob"))
             continue
-        if not matches:
+        if not matches and not none_ok:
             problems.append(Problem(pattern.location, f"glob '{pattern.value}' matches no file",
                                     f"globs are relative to the project root {shown_path(manifest.root)}"))
         for match in matches:
@@ -150,7 +175,7 @@ def card_files(manifest: Manifest) -> tuple[list[Path], list[Problem]]:
                 continue
             real = os.path.realpath(match)
             if os.path.commonpath([inside, real]) != inside:
-                problems.append(Problem(pattern.location, f"card file {shown_path(match)} is a link to "
+                problems.append(Problem(pattern.location, f"{what} {shown_path(match)} is a link to "
                                         "a file outside the project", "copy the file into the project"))
                 continue
             found.setdefault(match, None)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from neurodeck.lockfile import Entry, NoteTypeEntry, Shipped
 from neurodeck.model import Location, Note, Problem
 
 if TYPE_CHECKING:
-    from neurodeck.apkg.notetypes import NoteType
+    from neurodeck.apkg.notetypes import CustomNoteType, NoteType
     from neurodeck.apkg.reader import CollectionReader, NoteRecord, NoteTypeRecord
 
 
@@ -83,7 +83,7 @@ def _shipped_types(notetypes: dict[int, NoteTypeRecord], label: str, namespace: 
     return releases
 
 
-def notetype_contents(types: dict[str, NoteType]) -> dict[str, tuple]:
+def notetype_contents(types: Mapping[str, NoteType | CustomNoteType]) -> dict[str, tuple]:
     """A build's note types as `lockfile.notetype_content` shows them, by kind."""
     return {kind: lockfile.notetype_content(nt.name, nt.css, [(t.name, t.qfmt, t.afmt) for t in nt.templates])
             for kind, nt in types.items()}

@@ -19,9 +19,10 @@ from typing import BinaryIO
 
 from neurodeck.apkg.deflate import PIECE, ParallelDeflate
 from neurodeck.apkg.files import TEMP_PREFIX
-from neurodeck.apkg.notetypes import NoteType, note_types, stable_id
+from neurodeck.apkg.notetypes import CustomNoteType, NoteType, note_types, stable_id
 from neurodeck.model import Note
 
+AnyNoteType = NoteType | CustomNoteType
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _LEVEL = 1
 
@@ -36,11 +37,13 @@ def deck_id(namespace: str, name: str) -> int:
     return stable_id(namespace, "deck", name)
 
 
-def write_package(out: BinaryIO, namespace: str, decks: list[PackDeck], notetypes: dict[NoteType, int],
+def write_package(out: BinaryIO, namespace: str, decks: list[PackDeck], notetypes: dict[AnyNoteType, int],
                   notes: list[Note], mods: list[int], media: dict[str, bytes], work_dir: Path | None = None,
                   prefix: str = TEMP_PREFIX) -> None:
-    """Write the .apkg of these notes (in study order, each with its `mod`) to `out`."""
-    with Collection(namespace, work_dir, prefix) as collection:
+    """Write the .apkg of these notes (in study order, each with its `mod`) to `out`; `notetypes`
+    holds every type the notes use, with its `mod`."""
+    own = [nt for nt in notetypes if isinstance(nt, CustomNoteType)]
+    with Collection(namespace, work_dir, prefix, own) as collection:
         collection.add(notes, mods)
         collection.write(out, decks, notetypes, media)
 
@@ -58,12 +61,14 @@ class Collection:
     in memory whole.
     """
 
-    def __init__(self, namespace: str, work_dir: Path | None = None, prefix: str = TEMP_PREFIX):
+    def __init__(self, namespace: str, work_dir: Path | None = None, prefix: str = TEMP_PREFIX,
+                 notetypes: Iterable[CustomNoteType] = ()):
         from genanki.apkg_col import APKG_COL
         from genanki.apkg_schema import APKG_SCHEMA
 
         self.namespace = namespace
         self._model_ids = {kind: nt.id for kind, nt in note_types(namespace).items()}
+        self._model_ids.update({nt.key: nt.id for nt in notetypes})
         self._last_note_id = 0
         self._cards: list[tuple[int, str, tuple[int, ...], int]] = []  # note id, deck, ords, mod
         tables, self._indexes = _split_schema(APKG_SCHEMA)
@@ -99,7 +104,7 @@ class Collection:
         self._open().executemany("INSERT INTO notes VALUES (?,?,?,?,-1,?,?,?,?,0,'')", rows)
         self._cards += zip(note_ids, [n.deck for n in notes], [n.ords for n in notes], mods)
 
-    def write(self, out: BinaryIO, decks: list[PackDeck], notetypes: dict[NoteType, int],
+    def write(self, out: BinaryIO, decks: list[PackDeck], notetypes: dict[AnyNoteType, int],
               media: dict[str, bytes]) -> None:
         """Finish the collection and write the .apkg to `out`: the collection, the media files
         numbered by sorted name, then the media map."""

@@ -1,16 +1,20 @@
-"""The four frozen note types: ids, fields, templates and CSS.
+"""Note types as Anki's legacy JSON: the four built-in ones, frozen, and a deck's own
+(`CustomNoteType`, declared in notetypes/*.yaml and read by source/notetypes.py).
 
 Anki matches note types by id and compares fields and templates by their ids; adding, removing
 or renaming a field or template forks the note type in every student's collection and leaves
-their notes conflicting for ever. So the schema below is pinned by tests: change template text
-or CSS freely, never the fields or templates themselves.
+their notes conflicting for ever. So the built-in schema below is pinned by tests, and a deck's
+own types are frozen by the lock once released (checks/frozen_types.py): change template text or
+CSS freely, never the fields or templates themselves.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 
+from neurodeck.apkg import templates
 from neurodeck.model import CARD_TYPES
 
 
@@ -25,6 +29,9 @@ class Template:
     name: str
     qfmt: str
     afmt: str
+    id: int | None = None  # a custom type's (the built-in ones derive theirs)
+    bqfmt: str = ""  # the browser's question and answer columns
+    bafmt: str = ""
 
 
 @dataclass(frozen=True)
@@ -199,3 +206,144 @@ def note_types(namespace: str) -> dict[str, NoteType]:
         )
         for kind in CARD_TYPES
     }
+
+
+# ---- a deck's own note types ---------------------------------------------------------------------
+
+KINDS = ("standard", "cloze", "occlusion")
+_OCCLUSION_STOCK_KIND = 6  # anki_proto StockNotetype.OriginalStockKind.IMAGE_OCCLUSION
+_OCCLUSION_ROLES = 5  # Occlusion, Image, Header, Back Extra, Comments: rslib's ImageOcclusionField
+ANKI_CSS = """.card {
+    font-family: arial;
+    font-size: 20px;
+    line-height: 1.5;
+    text-align: center;
+    color: black;
+    background-color: white;
+}
+"""  # rslib/src/notetype/styling.css: what a note type made in Anki starts with
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a custom note type, with the editor options Anki stores for it."""
+
+    name: str
+    id: int
+    font: str = "Arial"
+    size: int = 20
+    rtl: bool = False
+    sticky: bool = False
+    description: str = ""
+    plain_text: bool = False
+    collapsed: bool = False
+    exclude_from_search: bool = False
+    required: bool = False  # a card of this type must fill it (not an Anki setting)
+
+
+@dataclass(frozen=True)
+class CustomNoteType:
+    """A note type declared in notetypes/<key>.yaml, with every id decided (see `custom_ids`).
+
+    `key`, the file stem, is what cards name in `type:` (they may also use `name`) and what the
+    lock records for the type and its notes."""
+
+    key: str
+    kind: str  # one of KINDS
+    id: int
+    name: str
+    field_specs: tuple[FieldSpec, ...]
+    templates: tuple[Template, ...]  # each with its id
+    css: str = ANKI_CSS
+    sort_field: int = 0
+    latex_pre: str = _LATEX_PRE
+    latex_post: str = "\\end{document}"
+    latex_svg: bool = False
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.field_specs)
+
+    @property
+    def is_cloze(self) -> bool:
+        return self.kind != "standard"
+
+    @functools.cached_property
+    def fronts(self) -> tuple[tuple, ...]:
+        """Each template's front, parsed (templates.py); the declaration was checked to parse."""
+        return tuple(templates.parse(t.qfmt) for t in self.templates)
+
+    @functools.cached_property
+    def cloze_fields(self) -> frozenset[str]:
+        """The fields some template reads through the cloze filter."""
+        return frozenset(name for t in self.templates for side in (t.qfmt, t.afmt)
+                         for name in templates.referenced_fields(templates.parse(side), cloze_only=True)
+                         if name in self.fields)
+
+    def schema(self) -> dict:
+        """What Anki compares to decide that a package's note type is the one a student has: its
+        id, its fields and templates in order (by id), and its kind."""
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "fields": [[f.name, f.id] for f in self.field_specs],
+            "templates": [[t.name, t.id] for t in self.templates],
+        }
+
+    def to_anki(self, mod: int, deck_id: int) -> dict:
+        """The note type as Anki's schema-11 JSON (the `col.models` entry)."""
+        occlusion = self.kind == "occlusion"
+        ords = {name: i for i, name in enumerate(self.fields)}
+        model = {
+            "css": self.css,
+            "did": deck_id,
+            "flds": [
+                {"name": f.name, "ord": i, "font": f.font, "size": f.size, "media": [], "rtl": f.rtl,
+                 "sticky": f.sticky, "id": f.id, "plainText": f.plain_text, "collapsed": f.collapsed,
+                 "excludeFromSearch": f.exclude_from_search, "description": f.description,
+                 # rslib's check database gives an occlusion type's first five fields their roles
+                 "tag": i if occlusion and i < _OCCLUSION_ROLES else None,
+                 "preventDeletion": occlusion and i < _OCCLUSION_ROLES - 1}
+                for i, f in enumerate(self.field_specs)
+            ],
+            "id": self.id,
+            "latexPost": self.latex_post,
+            "latexPre": self.latex_pre,
+            "latexsvg": self.latex_svg,
+            "mod": mod,
+            "name": self.name,
+            "req": [[i, *templates.requirements(nodes, ords)] for i, nodes in enumerate(self.fronts)],
+            "sortf": self.sort_field,
+            "tags": [],
+            "tmpls": [
+                {"name": t.name, "ord": i, "qfmt": t.qfmt, "afmt": t.afmt, "bqfmt": t.bqfmt, "bafmt": t.bafmt,
+                 "did": None, "bfont": "", "bsize": 0, "id": t.id}
+                for i, t in enumerate(self.templates)
+            ],
+            "type": 1 if self.is_cloze else 0,
+            "usn": -1,
+            "vers": [],
+        }
+        if occlusion:
+            model["originalStockKind"] = _OCCLUSION_STOCK_KIND
+        return model
+
+    def content_hash(self) -> str:
+        """Changes whenever anything a student sees of the note type changes."""
+        payload = json.dumps(self.to_anki(0, 0), sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def custom_id(namespace: str, name: str) -> int:
+    """The id of a deck's note type declared without one: from the namespace and its name."""
+    return stable_id(namespace, "custom notetype", name)
+
+
+def part_id(type_id: int, part: str, name: str) -> int:
+    """The id of a field or template declared without one: from its note type's id and its name."""
+    return stable_id(str(type_id), part, name)
+
+
+def builtin_names(namespace: str) -> dict[str, int]:
+    """The built-in note types' names in Anki, with their ids (a deck's own may use neither)."""
+    return {nt.name: nt.id for nt in note_types(namespace).values()}

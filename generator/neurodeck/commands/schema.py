@@ -31,7 +31,9 @@ _FLAG: Schema = {"enum": [True, False, *[v for values in FLAG_VALUES.values() fo
 
 _DESCRIPTIONS = {
     "id": "The card's identity for ever: a lowercase slug, unique in the project.",
-    "type": "basic (default), reversed (two cards), cloze (one card per deletion) or type-in.",
+    "type": "basic (default), reversed (two cards), cloze (one card per deletion), type-in, or the file name "
+            "or name of one of the deck's own note types (notetypes/*.yaml).",
+    "fields": "The fields of a card of the deck's own note type, by name (Markdown).",
     "question": "Markdown.", "answer": "Markdown.", "text": "Markdown with cloze deletions {{c1::...}}.",
     "extra": "Markdown shown on the back.", "source": "The paper or textbook the fact comes from.",
     "tags": "Tags (no spaces), nested under the deck's root tag.",
@@ -45,7 +47,8 @@ def _card() -> Schema:
     properties: dict[str, Schema] = {key: dict(_OPTIONAL_TEXT) for key in CARD_KEYS}
     properties.update({
         "id": {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
-        "type": {"enum": list(CARD_TYPES)},
+        "type": {"type": "string", "minLength": 1},
+        "fields": {"type": "object", "minProperties": 1, "additionalProperties": _OPTIONAL_TEXT},
         "tags": _TAGS,
         "retired": _FLAG,
         "lint": {"type": "object", "additionalProperties": False, "required": ["ignore", "why"],
@@ -62,8 +65,12 @@ def _card() -> Schema:
                      {"anyOf": [{"not": {"required": ["type"]}}, {"properties": {"type": {"const": "basic"}}}]})
         rules.append({"if": condition, "then": {
             "required": list(required),
-            "properties": {**{k: _TEXT for k in required}, **{k: False for k in unused}},
+            "properties": {**{k: _TEXT for k in required}, **{k: False for k in (*unused, "fields")}},
         }})
+    # Any other type names one of the deck's own note types, whose fields come under `fields`.
+    rules.append({"if": {"properties": {"type": {"not": {"enum": list(CARD_TYPES)}}}, "required": ["type"]},
+                  "then": {"required": ["fields"],
+                           "properties": {k: False for k in ("question", "answer", "text", "extra", "source")}}})
     rules.append({"if": {"properties": {"retired": {"enum": [True, *FLAG_VALUES[True]]}}, "required": ["retired"]},
                   "then": {"required": ["why"]}})
     return {"type": "object", "additionalProperties": False, "required": ["id"], "properties": properties,
@@ -102,6 +109,8 @@ def manifest_schema() -> Schema:
         "lint": {"type": "object", "description": "Lint rule settings by rule code."},
         "glossary": {"type": "array", "items": {"type": "string"},
                      "description": "Abbreviations that need no spelling out."},
+        "notetypes": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1},
+                      "description": "Globs of the deck's own note type files (default: notetypes/*.yaml)."},
         "synonyms": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
                      "description": "Answer -> its other accepted forms; lint flags type-in cards with such answers."},
     })

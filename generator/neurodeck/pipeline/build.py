@@ -22,17 +22,20 @@ from typing import BinaryIO
 from neurodeck import lockfile, releases
 from neurodeck.apkg import files
 from neurodeck.apkg.collection import Collection, PackDeck, write_package
-from neurodeck.apkg.notetypes import NoteType, note_types
+from neurodeck.apkg.notetypes import CustomNoteType, NoteType, note_types
 from neurodeck.checks.names import check_deck_name, check_merged_names
 from neurodeck.checks.rules import check_against_lock, check_duplicates, check_gone, check_lock_namespace
 from neurodeck.lockfile import Lock
-from neurodeck.model import DeckContext, Location, Manifest, Note, Problem, Text, has_errors
+from neurodeck.model import CARD_TYPES, DeckContext, Location, Manifest, Note, Problem, Text, has_errors
 from neurodeck.pipeline import stamps
 from neurodeck.pipeline.cache import FileCache
-from neurodeck.project import card_files, shown_path
+from neurodeck.project import card_files, notetype_globs, shown_path
 from neurodeck.render.markdown import render_field
 from neurodeck.render.media import MediaStore
 from neurodeck.source.manifest import load_manifest
+from neurodeck.source.notetypes import load_notetypes
+
+AnyNoteType = NoteType | CustomNoteType
 
 
 @dataclass
@@ -46,6 +49,7 @@ class CompiledDeck:
     description: str = ""  # HTML
     old_lock: Lock | None = None
     lock: Lock | None = None
+    notetypes: dict[str, AnyNoteType] = field(default_factory=dict)  # built-in and own, by card `type`
     inputs: dict[str, str] = field(default_factory=dict)  # card files and images read -> sha256
     problems: list[Problem] = field(default_factory=list)
 
@@ -117,6 +121,11 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
         lock_shown = shown_path(manifest.lock_path)
         result.old_lock, lock_problems = lockfile.read_lock(manifest.lock_path, lock_shown)
     result.manifest = manifest
+    own = load_notetypes(manifest)
+    result.problems += own.problems
+    result.notetypes = {**note_types(manifest.namespace), **{nt.key: nt for nt in own.notetypes}}
+    if not result.ok:
+        return result
     paths, problems = card_files(manifest)
     result.problems += problems
     if now is None:
@@ -132,10 +141,10 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
         shipped, problems = releases.load_previous(previous, manifest.lock_path, manifest.namespace)
         result.problems += problems
     if sink is not None and result.ok and not lock_problems:
-        sink.start(manifest)
+        sink.start(manifest, own.notetypes)
 
     result.media = MediaStore(manifest.root)
-    cache = FileCache(manifest_path, DeckContext.of(manifest))
+    cache = FileCache(manifest_path, DeckContext.of(manifest, own.notetypes))
     entries: dict[str, lockfile.Entry] = {}  # the next lock's, decided while files still render
     for processed in cache.process_all(paths, result.media):
         result.problems += processed.problems
@@ -147,7 +156,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
         entries.update(zip([n.id for n in processed.notes], decided))
         if sink is not None:
             sink.add(processed.notes, [entry.mod for entry in decided])
-    result.inputs = dict(cache.digests)
+    result.inputs = {**own.inputs, **cache.digests}  # in the order stamps.matched_files lists them
     # Only now: the worker pool forks only while no other thread is alive, and the watch's thread
     # would make it spawn workers that import everything again (~0.5 s of CPU each on 30k cards).
     watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace) if out_dir else None
@@ -168,7 +177,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
             watch.close()
         return result
     result.problems += check_gone(result.notes, result.old_lock, lock_shown)
-    types = note_types(manifest.namespace)
+    types = result.notetypes
     used = {n.type for n in result.notes}
     result.problems += _check_schemas(result, types)
     result.lock = lockfile.next_lock(
@@ -193,17 +202,17 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     return result
 
 
-def _schema_hash(nt: NoteType) -> str:
+def _schema_hash(nt: AnyNoteType) -> str:
     return lockfile.content_hash(nt.schema())
 
 
-def _check_schemas(result: CompiledDeck, types: dict[str, NoteType]) -> list[Problem]:
+def _check_schemas(result: CompiledDeck, types: dict[str, AnyNoteType]) -> list[Problem]:
     if result.old_lock is None:
         return []
     assert result.manifest is not None  # the lock was found beside it
     problems = []
     for kind, entry in result.old_lock.notetypes.items():
-        if kind in types and entry.schema != _schema_hash(types[kind]):
+        if kind in CARD_TYPES and kind in types and entry.schema != _schema_hash(types[kind]):
             problems.append(Problem(
                 Location(shown_path(result.manifest.lock_path)),
                 f"the fields or templates of note type '{kind}' changed since the last release",
@@ -258,7 +267,7 @@ def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = 
     `collection`, if given, already holds the deck's notes (see PackageSink)."""
     manifest, lock = compiled.manifest, compiled.lock
     assert manifest is not None and lock is not None and compiled.media is not None
-    types = note_types(manifest.namespace)
+    types = compiled.notetypes
     subdecks = sorted({n.deck for n in compiled.notes})
     description = compiled.description
     if lock.release:  # the date comes from the lock, never the clock: rebuilds give the same bytes
@@ -271,7 +280,7 @@ def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = 
         return
     mods = [lock.notes[n.id].mod for n in compiled.notes]
     write_package(out, manifest.namespace, decks, notetypes, compiled.notes, mods, compiled.media.files,
-                          work_dir, files.temp_prefix(Path(manifest.output)))
+                  work_dir, files.temp_prefix(Path(manifest.output)))
 
 
 class PackageSink:
@@ -284,7 +293,7 @@ class PackageSink:
         self.error: OSError | sqlite3.Error | None = None
         self._made: list[Path] = []  # folders created for the output, removed if nothing is written
 
-    def start(self, manifest: Manifest) -> None:
+    def start(self, manifest: Manifest, notetypes: tuple[CustomNoteType, ...] = ()) -> None:
         try:
             folder = self.out_dir.absolute()
             while not folder.exists() and folder != folder.parent:
@@ -293,7 +302,7 @@ class PackageSink:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             files.remove_stale(self.out_dir / manifest.output)
             self.collection = Collection(manifest.namespace, self.out_dir,
-                                                 files.temp_prefix(Path(manifest.output)))
+                                         files.temp_prefix(Path(manifest.output)), notetypes)
         except (OSError, sqlite3.Error) as exc:
             self.error = exc
 
@@ -340,7 +349,8 @@ def build(manifest_path: Path, out_dir: Path, locked: bool = False, now: int | N
             manifest, media = result.compiled.manifest, result.compiled.media
             assert manifest is not None and media is not None  # an ok deck
             unchanged = dict(result.report(), new=[], changed=[], retired=[], removed=[], lock_written=False)
-            stamps.record(manifest_path, out_dir, [g.value for g in manifest.cards], result.compiled.inputs,
+            stamps.record(manifest_path, out_dir, notetype_globs(manifest) + [g.value for g in manifest.cards],
+                          result.compiled.inputs,
                          sorted(str(p) for p in media.sources.values()), unchanged)
         return result
 
@@ -361,7 +371,7 @@ def _write(result: BuildResult, out_dir: Path, locked: bool, sink: PackageSink) 
     temps: list[tuple[Path, Path]] = []
     try:
         if sink.collection is None and sink.error is None:  # not started while compiling
-            sink.start(manifest)
+            sink.start(manifest, tuple(nt for nt in compiled.notetypes.values() if isinstance(nt, CustomNoteType)))
             sink.add(compiled.notes, [lock.notes[n.id].mod for n in compiled.notes])
         if sink.error is not None:
             raise sink.error

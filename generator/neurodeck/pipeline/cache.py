@@ -30,7 +30,9 @@ class FileCache:
         self.store = Store.open()
         self.folder = self.store.folder / "files"
         self.deck = deck
-        self.salt = f"{code_key()}\0{deck.name}\0{deck.namespace}\0{deck.tag}\0{deck.root}".encode()
+        # The deck's own note types decide how its cards read and render (fields, kinds, templates).
+        types = hashlib.sha256(repr(deck.notetypes).encode()).hexdigest() if deck.notetypes else ""
+        self.salt = f"{code_key()}\0{deck.name}\0{deck.namespace}\0{deck.tag}\0{deck.root}{types}".encode()
         self.digests: dict[str, str] = {}  # path -> sha256 of the bytes this build used
         self.store.remove_leftovers("files/*/*.tmp", "stamps/*.tmp", "secret.*.tmp")  # from builds killed mid-write
 

@@ -14,9 +14,11 @@ from pathlib import Path
 from sys import intern
 
 from neurodeck import lockfile
+from neurodeck.apkg import templates
+from neurodeck.apkg.notetypes import CustomNoteType
 from neurodeck.checks.names import check_subtopic, check_tag_forms, slug
 from neurodeck.checks.rules import check_anki_syntax, check_card, check_cloze_fields, check_field_characters, check_tags
-from neurodeck.model import RETIRED_TAG, Card, DeckContext, Note, Problem, Text
+from neurodeck.model import RETIRED_TAG, Card, DeckContext, Note, Problem, Text, has_errors
 from neurodeck.render import cloze
 from neurodeck.render.markdown import MediaResolver, render_field
 from neurodeck.render.media import MediaStore
@@ -35,7 +37,7 @@ class FileResult:
 def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult:
     """Load, check and render one card file; images are added to `media`."""
     result = FileResult(path)
-    card_file, problems = load_card_file(path)
+    card_file, problems = load_card_file(path, deck.notetypes)
     result.problems += problems
     if card_file is None:
         return result
@@ -84,6 +86,10 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
             used_media.extend(out.media)
         return out.html
 
+    custom = deck.notetype(card.type) if card.named_fields is not None else None
+    if custom is not None:
+        fields, ords = _custom_fields(card, custom, render, problems)
+        return _note(card, deck, file_tags, fields, ords, used_media, custom.sort_field), problems
     extra = render(card.extra)
     if card.type == "cloze":
         first: tuple[str, ...] = (render(card.text, is_cloze=True),)
@@ -111,6 +117,12 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
     else:
         ords = (0, 1) if card.type == "reversed" else (0,)
     fields = first + (extra, source, html.escape(card.id.value, quote=False))
+    return _note(card, deck, file_tags, fields, ords, used_media), problems
+
+
+def _note(card: Card, deck: DeckContext, file_tags: list[str], fields: tuple[str, ...], ords: tuple[int, ...],
+          used_media: list[str], sort_index: int = 0) -> Note:
+    """The note of a card whose fields are rendered: its tags, deck, GUID and hashes."""
     root = deck.tag
     # Interned: a file's notes then share each tag and deck name, which a large deck pickles,
     # sends and keeps in memory once per file instead of once per note.
@@ -120,15 +132,61 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
         tags.add(f"{root}::{RETIRED_TAG}")
     sorted_tags = tuple(sorted(tags))
     note_media = tuple(sorted(set(used_media))) if used_media else ()
-    sort_field = plain_text(fields[0])
-    note = Note(
+    first = plain_text(fields[0])  # Anki's checksum is the first field's, whichever field sorts
+    sort_field = first if sort_index == 0 else plain_text(fields[sort_index])
+    return Note(
         id=card.id.value, id_location=card.id.location, type=card.type, location=card.location,
         subtopic=card.subtopic, fields=fields, tags=sorted_tags, deck=intern(f"{deck.name}::{card.subtopic}"),
         ords=ords, media=note_media, guid=lockfile.note_guid(deck.namespace, card.id.value),
-        sort_field=sort_field, checksum=int(hashlib.sha1(sort_field.encode()).hexdigest()[:8], 16),
+        sort_field=sort_field, checksum=int(hashlib.sha1(first.encode()).hexdigest()[:8], 16),
         hash=lockfile.note_hash(card.type, fields, sorted_tags, note_media), retired=card.retired,
     )
-    return note, problems
+
+
+def _custom_fields(card: Card, nt: CustomNoteType, render: Callable[..., str],
+                   problems: list[Problem]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The fields of a card of the deck's own note type, in its order, and the cards Anki makes
+    of them: one per deletion number (cloze kinds) or per template whose front renders."""
+    given = card.named_fields or {}
+    values = [render(given.get(name), is_cloze=name in nt.cloze_fields) for name in nt.fields]
+    if card.retired:
+        _retire(card, nt, values, render)
+    where = [given[name].location if name in given else card.location for name in nt.fields]
+    if nt.is_cloze:
+        deletions = [(v, loc) for name, v, loc in zip(nt.fields, values, where) if name in nt.cloze_fields]
+        found = []
+        for value, loc in deletions:
+            found += [Problem(loc, message, hint or None, severity)
+                      for message, hint, severity in cloze.problems(value)]
+        if not any(cloze.numbers(v) for v, _ in deletions) and not has_errors(found):
+            found.append(Problem(deletions[0][1], "cloze card has no deletion",
+                                 "mark what to hide as {{c1::text}} (optionally {{c1::text::hint}})"))
+        for name, value, loc in zip(nt.fields, values, where):
+            if name not in nt.cloze_fields:
+                found += [Problem(loc, f"deletion '{marker}' outside the cloze fields",
+                                  "Anki makes a card for every deletion in any field of the note; put deletions in "
+                                  + ", ".join(sorted(nt.cloze_fields))) for marker in cloze.markers(value)]
+        problems += found
+        return tuple(values), cloze.card_ordinals(values)
+    ords = templates.card_templates(list(nt.fronts), dict(zip(nt.fields, values)), has_tags=True)
+    if not ords:
+        problems.append(Problem(card.location, f"this card's fields make no card of note type '{nt.name}': "
+                                "the front of every template would be empty",
+                                "fill a field that a template's front shows"))
+    return tuple(values), ords
+
+
+def _retire(card: Card, nt: CustomNoteType, values: list[str], render: Callable[..., str]) -> None:
+    """The retirement notice in place of every filled field but the first, the deletions and an
+    occlusion's image; after the first field when there is none (so no card appears or goes)."""
+    notice = retirement_notice(card, render)
+    kept = {0, 1} if nt.kind == "occlusion" else {0}
+    replaced = False
+    for i, name in enumerate(nt.fields):
+        if i not in kept and name not in nt.cloze_fields and not templates.field_is_empty(values[i]):
+            values[i], replaced = notice, True
+    if not replaced:
+        values[0] += notice
 
 
 _slug = functools.lru_cache(maxsize=256)(slug)  # every card of a file has the same subtopic

@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from neurodeck.apkg.notetypes import CustomNoteType
 from neurodeck.checks.names import name_problem
 from neurodeck.model import CARD_TYPES, Card, CardFile, Problem, Text, fields_of
 from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, Reader, parse_mapping
@@ -13,8 +14,9 @@ _TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
 _CARD_KEYS = frozenset(CARD_KEYS)
 
 
-def load_card_file(path: Path) -> tuple[CardFile | None, list[Problem]]:
-    """Read one card file into Cards; every card with a usable id is kept."""
+def load_card_file(path: Path, notetypes: tuple[CustomNoteType, ...] = ()) -> tuple[CardFile | None, list[Problem]]:
+    """Read one card file into Cards; every card with a usable id is kept. Cards may name the
+    deck's own `notetypes` (source/notetypes.py) in `type:`."""
     value, problems = parse_mapping(path, "a card file", "start with 'subtopic:' and 'cards:'")
     if value is None:
         return None, problems
@@ -34,7 +36,7 @@ def load_card_file(path: Path) -> tuple[CardFile | None, list[Problem]]:
             r.error(items.location if items else loc, "'cards' must be a non-empty list of cards")
         else:
             for item in items.items:
-                card = _read_card(r, item, subtopic.value if subtopic else "", path)
+                card = _read_card(r, item, subtopic.value if subtopic else "", path, notetypes)
                 if card is not None:
                     cards.append(card)
     if subtopic is None:
@@ -42,7 +44,8 @@ def load_card_file(path: Path) -> tuple[CardFile | None, list[Problem]]:
     return CardFile(path=path, subtopic=subtopic, tags=file_tags, cards=cards), problems
 
 
-def _read_card(r: Reader, item: YValue, subtopic: str, path: Path) -> Card | None:
+def _read_card(r: Reader, item: YValue, subtopic: str, path: Path,
+               notetypes: tuple[CustomNoteType, ...] = ()) -> Card | None:
     """One card, or None when it has no usable id or type; its problems go to `r`.
 
     A key the card leaves out costs one set lookup: most cards in a large deck have only an id,
@@ -57,19 +60,38 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path) -> Card | Non
     card_id = r.text(item, "id", required=True)
     kind = r.text(item, "type") if "type" in items else None
     kind_value = kind.value if kind else "basic"
+    custom = None
     if kind_value not in CARD_TYPES:
         assert kind is not None  # the default, basic, is a card type
-        close = difflib.get_close_matches(kind_value, CARD_TYPES, n=1, cutoff=0.5)
-        r.error(kind.location, f"unknown card type '{kind_value}'",
-                f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(CARD_TYPES)}")
-        return None
-    required, unused = fields_of(kind_value)
-    for name in unused:
+        custom = _notetype(notetypes, kind_value)
+        if custom is None:
+            known = [*CARD_TYPES, *[nt.key for nt in notetypes], *[nt.name for nt in notetypes]]
+            close = difflib.get_close_matches(kind_value, known, n=1, cutoff=0.5)
+            r.error(kind.location, f"unknown card type '{kind_value}'",
+                    f"did you mean '{close[0]}'?" if close else
+                    f"one of: {', '.join(known)}; or a note type of your own in notetypes/")
+            return None
+        kind_value = custom.key
+    elif "fields" in items:
+        r.error(items["fields"][0], f"a {kind_value} card has no 'fields'",
+                "'fields' gives the fields of a note type of your own (notetypes/); "
+                "built-in types use 'question' and 'answer', or 'text'")
+    named_fields = None
+    if custom is not None:
+        named_fields = _read_fields(r, item, custom)
+        required: tuple[str, ...] = ()
+        unused = tuple(name for name in _TEXT_FIELDS if name in items)
+        for name in unused:
+            r.error(items[name][0], f"a card of note type '{custom.name}' has no '{name}'",
+                    f"give its fields under 'fields:' ({', '.join(custom.fields)})")
+    else:
+        required, unused = fields_of(kind_value)
+    for name in unused if custom is None else ():
         if name in items:
             r.error(items[name][0], f"a {kind_value} card has no '{name}'",
                     "cloze cards use 'text'; other cards use 'question' and 'answer'")
     fields = {}
-    for name in _TEXT_FIELDS:
+    for name in _TEXT_FIELDS if custom is None else ():
         needed = name in required
         if needed or name in items:
             fields[name] = r.text(item, name, needed)
@@ -94,5 +116,40 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path) -> Card | Non
         return None
     return Card(id=card_id, type=kind_value, location=item.location, subtopic=subtopic, file_path=path,
                 tags=tags, retired=retired, why=why, lint_ignore=lint_ignore, lint_why=lint_why,
+                named_fields=named_fields,
                 question=fields.get("question"), answer=fields.get("answer"), text=fields.get("text"),
                 extra=fields.get("extra"), source=fields.get("source"))
+
+
+def _notetype(notetypes: tuple[CustomNoteType, ...], written: str) -> CustomNoteType | None:
+    """The note type a card's `type:` names: by file name (stem), else by name."""
+    return next((nt for nt in notetypes if nt.key == written), None) or next(
+        (nt for nt in notetypes if nt.name == written), None)
+
+
+def _read_fields(r: Reader, item: YMap, nt: CustomNoteType) -> dict[str, Text]:
+    """A custom-type card's `fields:`: known names only, each text, the required ones present."""
+    fields_map = r.mapping(item, "fields")
+    if fields_map is None:
+        if "fields" not in item.items:
+            r.error(item.location, f"missing required key 'fields' (a card of note type '{nt.name}')",
+                    f"give its fields by name: fields: {{{nt.fields[0]}: ...}}")
+        return {}
+    required = {spec.name for spec in nt.field_specs if spec.required} | nt.cloze_fields
+    out: dict[str, Text] = {}
+    for name, (loc, _) in fields_map.items.items():
+        if name not in nt.fields:
+            same_case = next((f for f in nt.fields if f.casefold() == name.casefold()), None)
+            close = same_case or next(iter(difflib.get_close_matches(name, nt.fields, n=1, cutoff=0.6)), None)
+            r.error(loc, f"note type '{nt.name}' has no field '{name}'",
+                    f"did you mean '{close}'?" if close else f"its fields are: {', '.join(nt.fields)}")
+            continue
+        text = r.text(fields_map, name, required=name in required)
+        if text is not None:
+            out[name] = text
+    for name in nt.fields:
+        if name in required and name not in fields_map.items:
+            r.error(fields_map.location, f"missing required field '{name}' of note type '{nt.name}'",
+                    "its deletions make the cards of this note type" if name in nt.cloze_fields else
+                    "the note type marks it required")
+    return out

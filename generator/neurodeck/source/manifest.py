@@ -29,6 +29,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
     version = r.text(value, "version")
     if version is not None and not VERSION.fullmatch(version.value):
         r.error(version.location, f"version '{version.value}' must be numbers separated by dots, e.g. 1.2.0")
+    notetypes = r.text_list(value, "notetypes") if "notetypes" in value.items else None
     lint = r.mapping(value, "lint")
     synonyms = r.mapping(value, "synonyms")
     if name is None or namespace is None:
@@ -51,7 +52,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
         tag=tag_value, description=description.value if description else "",
         cards=cards, output=output_value, location=value.location,
         lint={key: (loc, v) for key, (loc, v) in lint.items.items()} if lint else {}, glossary=glossary,
-        synonyms=dict(synonyms.items) if synonyms else {}, version=version,
+        synonyms=dict(synonyms.items) if synonyms else {}, version=version, notetypes=notetypes,
     )
     return manifest, problems
 

@@ -1,0 +1,303 @@
+"""A deck's own note types (notetypes/*.yaml): built into packages the official engine imports and
+renders, and every declaration or card mistake a located error with a hint."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import import_package, write
+from neurodeck.pipeline.build import build, compile_deck
+
+MANIFEST = Path("decks/d.yaml")
+
+TWO_TEMPLATES = """\
+name: Anatomy Basic
+kind: standard
+fields:
+  - name: Front
+  - Back
+  - name: Notes
+    sticky: true
+    description: Shown on the back when filled
+templates:
+  - name: Forward
+    front: "{{Front}}"
+    back: "{{FrontSide}}<hr id=answer>{{Back}}{{#Notes}}<div class=notes>{{Notes}}</div>{{/Notes}}"
+  - name: Backward
+    front: "{{#Notes}}{{Back}}{{/Notes}}"
+    back: "{{FrontSide}}<hr id=answer>{{Front}}"
+css: ".card { font-family: serif; }"
+sort_field: Back
+"""
+
+CLOZE = """\
+name: Anatomy Cloze
+kind: cloze
+fields: [Text, Extra]
+templates:
+  - name: Cloze
+    front: "{{cloze:Text}}"
+    back: "{{cloze:Text}}<div class=extra>{{Extra}}</div>"
+"""
+
+CARDS = """\
+subtopic: Regions
+cards:
+  - id: insula-where
+    type: Anatomy Basic
+    fields: {Front: "Where is the *insula*?", Back: Deep in the lateral sulcus.}
+  - id: insula-both
+    type: anatomy-basic
+    fields:
+      Front: Which lobe covers the insula?
+      Back: The frontal, parietal and temporal opercula
+      Notes: Both directions are asked.
+  - id: insula-cloze
+    type: anatomy-cloze
+    fields: {Text: "The {{c1::insula}} lies in the {{c2::lateral sulcus}}.", Extra: Human}
+  - id: plain
+    question: A built-in card beside them?
+    answer: Yes.
+"""
+
+
+@pytest.fixture
+def deck(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "p"
+    write(root / "decks" / "d.yaml", "name: Anatomy\nnamespace: anatomy-test\ncards: [cards/*.yaml]\n")
+    write(root / "notetypes" / "anatomy-basic.yaml", TWO_TEMPLATES)
+    write(root / "notetypes" / "anatomy-cloze.yaml", CLOZE)
+    write(root / "cards" / "a.yaml", CARDS)
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_custom_types_import_into_anki_and_render_with_their_templates(deck, collection):
+    result = build(MANIFEST, deck / "dist", now=1_700_000_000)
+    assert result.ok, [p.format() for p in result.problems]
+    log = import_package(collection, result.output)
+    assert len(log.new) == 4 and not log.conflicting
+    assert collection.fix_integrity() == ("Database rebuilt and optimized.", True)
+    shown = {}
+    for cid in collection.find_cards(""):
+        card = collection.get_card(cid)
+        shown[(card.note()["Front"] if "Front" in card.note() else card.note().fields[0], card.ord)] = (
+            card.note_type()["name"], card.question(), card.answer())
+    name, question, answer = shown[("Where is the <em>insula</em>?", 0)]
+    assert name == "Anatomy Basic" and question.endswith("Where is the <em>insula</em>?")
+    assert ".card { font-family: serif; }" in question
+    assert answer.endswith("<hr id=answer>Deep in the lateral sulcus.")
+    # the second template's front needs Notes: only the note that fills it gets a second card
+    assert ("Where is the <em>insula</em>?", 1) not in shown
+    name, question, answer = shown[("Which lobe covers the insula?", 1)]
+    assert question.endswith("The frontal, parietal and temporal opercula")
+    assert answer.endswith("<hr id=answer>Which lobe covers the insula?")
+    assert shown[("Which lobe covers the insula?", 0)][2].endswith('<div class=notes>Both directions are asked.</div>')
+    cloze_cards = {o: v for (f, o), v in shown.items() if f.startswith("The ")}
+    assert sorted(cloze_cards) == [0, 1]
+    assert 'data-cloze="insula"' in cloze_cards[0][1] and "[...]" in cloze_cards[0][1]
+    assert cloze_cards[1][2].endswith('<div class=extra>Human</div>')
+    nt = collection.models.by_name("Anatomy Basic")
+    assert [f["name"] for f in nt["flds"]] == ["Front", "Back", "Notes"]
+    assert [f["sticky"] for f in nt["flds"]] == [False, False, True]
+    assert nt["flds"][2]["description"] == "Shown on the back when filled"
+    assert nt["sortf"] == 1 and [t["name"] for t in nt["tmpls"]] == ["Forward", "Backward"]
+    assert collection.models.by_name("Anatomy Cloze")["type"] == 1
+
+
+def test_ids_derive_from_the_namespace_and_name_unless_given(deck):
+    first = compile_deck(MANIFEST).notetypes["anatomy-basic"]
+    again = compile_deck(MANIFEST).notetypes["anatomy-basic"]
+    assert first == again
+    write(deck / "decks" / "d.yaml", "name: Anatomy\nnamespace: other-space\ncards: [cards/*.yaml]\n")
+    other = compile_deck(MANIFEST).notetypes["anatomy-basic"]
+    assert other.id != first.id and other.field_specs[0].id != first.field_specs[0].id
+    write(deck / "notetypes" / "anatomy-basic.yaml", TWO_TEMPLATES.replace(
+        "kind: standard\n", "kind: standard\nid: 1607392319\n").replace(
+        "  - name: Front\n", "  - name: Front\n    id: 123456\n").replace(
+        "  - name: Forward\n", "  - name: Forward\n    id: 654321\n"))
+    pinned = compile_deck(MANIFEST).notetypes["anatomy-basic"]
+    assert pinned.id == 1607392319 and pinned.field_specs[0].id == 123456 and pinned.templates[0].id == 654321
+
+
+def test_the_manifest_may_name_note_type_files_with_globs(deck):
+    (deck / "notetypes").rename(deck / "types")
+    assert any("unknown card type 'Anatomy Basic'" in p.message for p in compile_deck(MANIFEST).problems)
+    write(deck / "decks" / "d.yaml", "name: Anatomy\nnamespace: anatomy-test\ncards: [cards/*.yaml]\n"
+          "notetypes: [types/*.yaml]\n")
+    assert compile_deck(MANIFEST).ok
+    write(deck / "decks" / "d.yaml", "name: Anatomy\nnamespace: anatomy-test\ncards: [cards/*.yaml]\n"
+          "notetypes: [nowhere/*.yaml]\n")
+    assert [p.format() for p in compile_deck(MANIFEST).problems if "matches no file" in p.message] == [
+        "decks/d.yaml:4:13: error: glob 'nowhere/*.yaml' matches no file\n  hint: globs are relative to the "
+        "project root ."]
+
+
+def problems(deck: Path, notetype: str | None = None, cards: str | None = None, name: str = "anatomy-basic") -> list[str]:
+    if notetype is not None:
+        write(deck / "notetypes" / f"{name}.yaml", notetype)
+    if cards is not None:
+        write(deck / "cards" / "a.yaml", cards)
+    return [p.format() for p in compile_deck(MANIFEST).problems]
+
+
+def one(found: list[str], fragment: str) -> str:
+    hits = [p for p in found if fragment in p]
+    assert len(hits) == 1, (fragment, found)
+    return hits[0]
+
+
+CARD = "subtopic: Regions\ncards:\n  - id: x\n    type: anatomy-basic\n"
+
+
+@pytest.mark.parametrize("card, where, message, hint", [
+    ("    fields: {Front: a, Bak: b}\n", "cards/a.yaml:5:24", "note type 'Anatomy Basic' has no field 'Bak'",
+     "did you mean 'Back'?"),
+    ("    fields: {front: a}\n", "cards/a.yaml:5:14", "has no field 'front'", "did you mean 'Front'?"),
+    ("    fields: {Back: b}\n", "cards/a.yaml:5:13", "missing required field 'Front' of note type 'Anatomy Basic'",
+     "the note type marks it required"),
+    ("    fields: {Front: '', Back: b}\n", "cards/a.yaml:5:14", "'Front' is empty", None),
+    ("    question: q\n    fields: {Front: a}\n", "cards/a.yaml:5:5", "a card of note type 'Anatomy Basic' has no "
+     "'question'", "give its fields under 'fields:' (Front, Back, Notes)"),
+    ("", "cards/a.yaml:3:5", "missing required key 'fields' (a card of note type 'Anatomy Basic')",
+     "give its fields by name: fields: {Front: ...}"),
+    ("    fields: [a]\n", "cards/a.yaml:5:13", "'fields' must be a mapping, not a list", None),
+])
+def test_card_mistakes_are_located(deck, card, where, message, hint):
+    found = one(problems(deck, cards=CARD + card), message)
+    assert found.startswith(f"{where}: error: ") and message in found.splitlines()[0]
+    assert (f"hint: {hint}" in found) if hint else "hint:" not in found
+
+
+def test_an_unknown_type_suggests_the_deck_s_own(deck):
+    found = one(problems(deck, cards=CARD.replace("anatomy-basic", "anatomy-basc") + "    fields: {Front: a}\n"),
+                "unknown card type")
+    assert found.startswith("cards/a.yaml:4:11: error: unknown card type 'anatomy-basc'")
+    assert "did you mean 'anatomy-basic'?" in found
+
+
+def test_a_built_in_card_may_not_give_fields(deck):
+    found = one(problems(deck, cards="subtopic: R\ncards:\n  - id: x\n    question: q\n    answer: a\n"
+                         "    fields: {Front: a}\n"), "has no 'fields'")
+    assert found.startswith("cards/a.yaml:6:5: error: a basic card has no 'fields'")
+
+
+def test_a_card_whose_fields_make_no_card_is_an_error(deck):
+    write(deck / "notetypes" / "anatomy-basic.yaml", TWO_TEMPLATES.replace('front: "{{Front}}"',
+                                                                           'front: "{{#Notes}}{{Front}}{{/Notes}}"'))
+    found = one(problems(deck, cards=CARD + "    fields: {Front: a, Back: b}\n"), "make no card")
+    assert found.startswith("cards/a.yaml:3:5: error: this card's fields make no card of note type 'Anatomy Basic'")
+
+
+def test_cloze_type_cards_need_deletions_in_the_cloze_field_only(deck):
+    cards = "subtopic: R\ncards:\n  - id: x\n    type: Anatomy Cloze\n    fields: {Text: no deletion, Extra: b}\n"
+    assert one(problems(deck, cards=cards), "no deletion").startswith("cards/a.yaml:5:20: error: cloze card has no")
+    cards = ("subtopic: R\ncards:\n  - id: x\n    type: Anatomy Cloze\n"
+             "    fields: {Text: '{{c1::a}}', Extra: '{{c2::b}}'}\n")
+    assert one(problems(deck, cards=cards), "outside the cloze fields").startswith(
+        "cards/a.yaml:5:40: error: deletion '{{c2::' outside the cloze fields")
+    assert one(problems(deck, cards="subtopic: R\ncards:\n  - id: x\n    type: Anatomy Cloze\n"
+                        "    fields: {Extra: b}\n"), "missing required field 'Text'")
+
+
+@pytest.mark.parametrize("change, where, message, hint", [
+    (lambda t: t.replace('back: "{{FrontSide}}<hr id=answer>{{Front}}"', 'back: "{{FrontSide}}{{Frnt}}"'),
+     "notetypes/anatomy-basic.yaml:15:11", "the back of template 'Backward' uses {{Frnt}}, which is not a field of "
+     "note type 'Anatomy Basic'", "did you mean 'Front'?"),
+    (lambda t: t.replace('front: "{{Front}}"', 'front: "{{#Front}}x"'), "notetypes/anatomy-basic.yaml:11:12",
+     "the front of template 'Forward' cannot be read: section {{#Front}} is never closed", None),
+    (lambda t: t.replace('front: "{{Front}}"', 'front: "plain text"'), "notetypes/anatomy-basic.yaml:11:12",
+     "the front of template 'Forward' uses no field", None),
+    (lambda t: t.replace("  - Back\n", "  - Back\n  - back\n"), "notetypes/anatomy-basic.yaml:6:5",
+     "duplicate field name 'back'", "Anki would rename this one 'back+'"),
+    (lambda t: t.replace("name: Backward", "name: Forward"), "notetypes/anatomy-basic.yaml:13:11",
+     "duplicate template name 'Forward'", None),
+    (lambda t: t.replace("  - Back\n", "  - name: Back\n    id: 7\n").replace(
+        "    sticky: true\n", "    sticky: true\n    id: 7\n"), "notetypes/anatomy-basic.yaml:9:9",
+     "field 'Notes' has the id 7 of field 'Back'", None),
+    (lambda t: t.replace("  - Back\n", "  - 'Back: x'\n").replace("sort_field: Back", ""), "notetypes/anatomy-basic.yaml:5:5",
+     "field name 'Back: x' contains ':', which Anki removes", None),
+    (lambda t: t.replace("name: Anatomy Basic", "name: Basic"), "notetypes/anatomy-basic.yaml:1:7",
+     "note type name 'Basic' is the name of one of Anki's own note types", None),
+    (lambda t: t.replace("name: Anatomy Basic", "name: reversed"), "notetypes/anatomy-basic.yaml:1:7",
+     "note type name 'reversed' is the name of a built-in note type", None),
+    (lambda t: t.replace("name: Anatomy Basic", "name: neurodeck Basic (anatomy-test)"),
+     "notetypes/anatomy-basic.yaml:1:7", "is the name of a built-in note type", None),
+    (lambda t: t.replace("name: Anatomy Basic", "name: Anatomy Cloze"), "notetypes/anatomy-cloze.yaml:1:7",
+     "two note types are named 'Anatomy Cloze'", None),
+    (lambda t: t.replace("kind: standard", "kind: standrd"), "notetypes/anatomy-basic.yaml:2:7",
+     "unknown note type kind 'standrd'", "one of: standard, cloze, occlusion"),
+    (lambda t: t.replace("kind: standard", "kind: cloze"), "notetypes/anatomy-basic.yaml:13:11",
+     "a cloze note type has one template, not 2", None),
+    (lambda t: t.replace("sort_field: Back", "sort_field: Bak"), "notetypes/anatomy-basic.yaml:17:13",
+     "sort field 'Bak' is not a field of this note type", "one of: Front, Back, Notes"),
+    (lambda t: t.replace("kind: standard", "kind: standard\nid: -3"), "notetypes/anatomy-basic.yaml:3:5",
+     "'id' must be a whole number above 0, not '-3'", None),
+    (lambda t: t.replace("kind: standard", "kind: standard\ncolour: red"), "notetypes/anatomy-basic.yaml:3:1",
+     "unknown key 'colour' in a note type", None),
+    (lambda t: t.replace("templates:\n", "templates: []\nx:\n"), "notetypes/anatomy-basic.yaml:9:12",
+     "'templates' must be a non-empty list", None),
+])
+def test_declaration_mistakes_are_located(deck, change, where, message, hint):
+    found = one(problems(deck, change(TWO_TEMPLATES)), message)
+    severity = "warning" if "Anki's own" in message else "error"
+    assert found.startswith(f"{where}: {severity}: ") and message in found.splitlines()[0], found
+    if hint:
+        assert f"hint: {hint}" in found
+
+
+def test_a_cloze_kind_needs_the_cloze_filter_on_both_sides(deck):
+    found = problems(deck, CLOZE.replace('back: "{{cloze:Text}}', 'back: "{{Text}}'), name="anatomy-cloze")
+    assert one(found, "has no {{cloze:Field}}").startswith(
+        "notetypes/anatomy-cloze.yaml:7:11: error: the back of a cloze note type's template has no {{cloze:Field}}")
+
+
+def test_a_file_named_like_a_built_in_type_is_refused(deck):
+    found = problems(deck, CLOZE.replace("Anatomy Cloze", "Other"), name="cloze")
+    assert one(found, "file name 'cloze'").startswith(
+        "notetypes/cloze.yaml:1:1: error: note type file name 'cloze' is the name of a built-in note type")
+
+
+def test_the_same_explicit_id_twice_is_refused(deck):
+    write(deck / "notetypes" / "anatomy-cloze.yaml", CLOZE.replace("kind: cloze", "kind: cloze\nid: 99"))
+    found = problems(deck, TWO_TEMPLATES.replace("kind: standard", "kind: standard\nid: 99"))
+    assert one(found, "has the id 99").startswith("notetypes/anatomy-cloze.yaml:3:5: error: note type 'Anatomy Cloze' "
+                                                  "has the id 99 of 'Anatomy Basic' in notetypes/anatomy-basic.yaml")
+
+
+def test_the_readme_example_builds_and_renders_in_anki(tmp_path, monkeypatch, collection):
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Custom note types"):]
+    notetype, cards = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)[:2]
+    root = tmp_path / "readme"
+    write(root / "decks" / "d.yaml", "name: Anatomy\nnamespace: readme-example\ncards: [cards/*.yaml]\n")
+    write(root / "notetypes" / "anatomy-basic.yaml", notetype)
+    write(root / "cards" / "insula.yaml", cards)
+    monkeypatch.chdir(root)
+    result = build(MANIFEST, root / "dist", now=1_700_000_000)
+    assert result.ok, [p.format() for p in result.problems]
+    assert len(import_package(collection, result.output).new) == 1
+    sides = sorted((c.ord, c.question(), c.answer()) for c in map(collection.get_card, collection.find_cards("")))
+    assert [s[0] for s in sides] == [0, 1]
+    assert sides[0][1].endswith("Where is the insula?")
+    assert sides[0][2].endswith('<p class=notes>Human, from MRI and dissection.</p>')
+    assert "the depth of the <em>lateral sulcus</em>" in sides[1][1] and sides[1][2].endswith("insula")
+
+
+def test_the_card_file_schema_accepts_custom_type_cards_as_the_validator_does(deck):
+    from test_schema import schema_errors
+
+    assert compile_deck(MANIFEST).ok
+    assert schema_errors("card-file", CARDS) == []
+    wrong = CARD + "    question: q\n    fields: {Front: a}\n"
+    assert not compile_deck(MANIFEST).ok if problems(deck, cards=wrong) else False
+    assert schema_errors("card-file", wrong) != []
+    assert schema_errors("card-file", CARD) != []  # no fields
+    assert schema_errors("card-file", "subtopic: R\ncards:\n  - id: x\n    question: q\n    answer: a\n"
+                                      "    fields: {Front: a}\n") != []
+    assert schema_errors("manifest", "name: X\nnamespace: x\ncards: [cards/*.yaml]\nnotetypes: [types/*.yaml]\n") == []
