@@ -69,9 +69,14 @@ class Entry(NamedTuple):
 
 @dataclass(frozen=True)
 class NoteTypeEntry:
+    """A note type in the lock: its content hash, `mod` and schema hash; for a deck's own type
+    that a release shipped, also the schema it shipped with (`frozen`: kind, id, fields and
+    templates as [name, id] in order), which no later build may change (checks/frozen_types.py)."""
+
     hash: str
     mod: int
     schema: str
+    frozen: dict | None = None
 
 
 @dataclass
@@ -101,7 +106,7 @@ class Lock:
         # Hashes are hex and types are slugs; only ids need JSON escaping.
         notes = [f'    {_ascii(k)}: {{"hash": "{digest}", "mod": {mod}, "type": {_ascii(kind)}}}'
                  for k, (digest, mod, kind) in sorted(self.notes.items())]
-        notetypes = [f"    {json.dumps(k)}: {json.dumps(vars(v), sort_keys=True)}"
+        notetypes = [f"    {json.dumps(k)}: {json.dumps(_present(vars(v)), sort_keys=True)}"
                      for k, v in sorted(self.notetypes.items())]
 
         def ids(values: Iterable[str]) -> str:
@@ -145,7 +150,8 @@ def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
             namespace=_text(data["namespace"]),
             notes={_text(k): Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"]))
                    for k, v in data["notes"].items()},
-            notetypes={_text(k): NoteTypeEntry(_text(v["hash"]), _mod(v["mod"]), _text(v["schema"]))
+            notetypes={_text(k): NoteTypeEntry(_text(v["hash"]), _mod(v["mod"]), _text(v["schema"]),
+                                               _frozen(v["frozen"]) if "frozen" in v else None)
                        for k, v in data["notetypes"].items()},
             removed=_texts(data["removed"]),
             release=_release(data["release"]) if data.get("release") else None,
@@ -177,6 +183,25 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected text, found {str(value)[:30]}")
     return value
+
+
+def _present(values: dict) -> dict:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _frozen(value: object) -> dict:
+    """A released note type's schema as the lock records it, checked to be one."""
+    def pairs(items: object) -> list[list]:
+        if not isinstance(items, list) or not all(
+                isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and type(p[1]) is int for p in items):
+            raise ValueError("a frozen note type's fields and templates must be [name, id] pairs")
+        return items
+
+    if not isinstance(value, dict) or set(value) != {"kind", "id", "fields", "templates"} \
+            or type(value["id"]) is not int:
+        raise ValueError("a frozen note type schema has kind, id, fields and templates")
+    return {"kind": _text(value["kind"]), "id": value["id"], "fields": pairs(value["fields"]),
+            "templates": pairs(value["templates"])}
 
 
 def _texts(value: object) -> list[str]:
@@ -246,20 +271,28 @@ def next_entry(before: Entry | None, digest: str, kind: str, now: int) -> Entry:
 
 
 def next_lock(old: Lock | None, namespace: str, entries: dict[str, Entry],
-              notetypes: dict[str, tuple[str, str]], now: int, release: dict[str, str] | None = None) -> Lock:
+              notetypes: dict[str, tuple[str, str]], now: int, release: dict[str, str] | None = None,
+              schemas: dict[str, dict] | None = None) -> Lock:
     """The lock after this build.
 
     entries maps card id -> its entry as `next_entry` decided it while the notes were rendered;
-    notetypes maps kind -> (hash, schema hash). Unchanged note types keep their `mod`.
+    notetypes maps kind -> (hash, schema hash). Unchanged note types keep their `mod`. `schemas`
+    holds the deck's own types' schemas: a release freezes those of the types it ships.
     """
     old = old or Lock(namespace)
     lock = Lock(namespace, notes=entries, released=set(old.released))
     for kind, (digest, schema) in notetypes.items():
         before_nt = old.notetypes.get(kind)
-        if before_nt is not None and before_nt.hash == digest:
+        frozen = before_nt.frozen if before_nt is not None else None
+        if frozen is None and release is not None and schemas and kind in schemas:
+            frozen = schemas[kind]
+        if before_nt is not None and before_nt.hash == digest and before_nt.frozen == frozen:
             lock.notetypes[kind] = before_nt
+        elif before_nt is not None and before_nt.hash == digest:
+            lock.notetypes[kind] = NoteTypeEntry(digest, before_nt.mod, schema, frozen)
         else:
-            lock.notetypes[kind] = NoteTypeEntry(digest, _next_mod(before_nt.mod if before_nt else None, now), schema)
+            lock.notetypes[kind] = NoteTypeEntry(digest, _next_mod(before_nt.mod if before_nt else None, now), schema,
+                                                 frozen)
     for kind, entry in old.notetypes.items():
         lock.notetypes.setdefault(kind, entry)  # a type unused today keeps its history
     # Only a release makes an id permanent, or its absence: drafts come and go without a trace,
@@ -320,7 +353,7 @@ def past(entry: _E, content: tuple, shipped: list[Shipped], now: int) -> _E:
 def _with_mod(entry: _E, mod: int) -> _E:
     if isinstance(entry, Entry):
         return entry._replace(mod=mod)
-    return NoteTypeEntry(entry.hash, mod, entry.schema)
+    return NoteTypeEntry(entry.hash, mod, entry.schema, entry.frozen)
 
 
 def notetype_content(name: str, css: str, texts: Iterable[tuple[str, str, str]]) -> tuple:

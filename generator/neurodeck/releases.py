@@ -46,23 +46,29 @@ class Releases:
                 mine.setdefault(key, []).extend(shipped)
 
 
-def from_package(path: Path, label: str, namespace: str) -> tuple[Releases | None, list[Problem]]:
+def from_package(path: Path, label: str, namespace: str,
+                 own: Mapping[int, str] | None = None) -> tuple[Releases | None, list[Problem]]:
     """The notes of a built package, keyed by GUID (read with the hardened reader)."""
     from neurodeck.apkg.reader import PackageError, open_collection
 
     try:
         with open_collection(path) as db:
-            releases = _shipped(db.notes(), label, namespace)
-            releases.merge(_shipped_types(db.notetypes(), label, namespace))
+            releases = _shipped(db.notes(), label, namespace, own)
+            releases.merge(_shipped_types(db.notetypes(), label, namespace, own))
             return releases, []
     except PackageError as exc:
         return None, [Problem(Location(label), str(exc), exc.hint)]
 
 
-def _shipped(notes: Iterable[NoteRecord], label: str, namespace: str) -> Releases:
+def _kinds(namespace: str, own: Mapping[int, str] | None) -> dict[int, str]:
+    """A deck's note type ids -> the card type (or own type's key) its notes name."""
     from neurodeck.apkg.notetypes import note_types
 
-    kinds = {nt.id: kind for kind, nt in note_types(namespace).items()}
+    return {**{nt.id: kind for kind, nt in note_types(namespace).items()}, **(own or {})}
+
+
+def _shipped(notes: Iterable[NoteRecord], label: str, namespace: str, own: Mapping[int, str] | None = None) -> Releases:
+    kinds = _kinds(namespace, own)
     releases = Releases()
     for note in notes:
         content = lockfile.note_content(kinds.get(note.notetype, str(note.notetype)), note.fields, note.tags)
@@ -70,11 +76,10 @@ def _shipped(notes: Iterable[NoteRecord], label: str, namespace: str) -> Release
     return releases
 
 
-def _shipped_types(notetypes: dict[int, NoteTypeRecord], label: str, namespace: str) -> Releases:
-    """The deck's own note types in a package (matched by id, as Anki matches them), by kind."""
-    from neurodeck.apkg.notetypes import note_types
-
-    kinds = {nt.id: kind for kind, nt in note_types(namespace).items()}
+def _shipped_types(notetypes: dict[int, NoteTypeRecord], label: str, namespace: str,
+                   own: Mapping[int, str] | None = None) -> Releases:
+    """The deck's note types in a package (matched by id, as Anki matches them), by kind."""
+    kinds = _kinds(namespace, own)
     releases = Releases()
     for mid, nt in notetypes.items():
         if mid in kinds:
@@ -159,11 +164,12 @@ def _git(cwd: Path, *args: str, stdin: str | None = None) -> bytes:
     return done.stdout
 
 
-def load_previous(spec: str, lock_path: Path, namespace: str) -> tuple[Releases | None, list[Problem]]:
+def load_previous(spec: str, lock_path: Path, namespace: str,
+                  own: Mapping[int, str] | None = None) -> tuple[Releases | None, list[Problem]]:
     """`--previous SPEC`: a built package, or a git revision whose committed lock is read."""
     path = Path(spec)
     if path.is_file():
-        return from_package(path, spec, namespace)
+        return from_package(path, spec, namespace, own)
     where = Location(spec)
     if path.exists():
         return None, [Problem(where, "--previous must be a package (.apkg) or a git revision")]
@@ -186,9 +192,9 @@ class Watch:
     see then), so only notes newer than the lock, or missing from it, are read whole: on a large
     deck, a fraction of a second instead of several."""
 
-    def __init__(self, output: Path, lock_path: Path, namespace: str):
+    def __init__(self, output: Path, lock_path: Path, namespace: str, own: Mapping[int, str] | None = None):
         self.releases = Releases()
-        self._output, self._namespace = output, namespace
+        self._output, self._namespace, self._own = output, namespace, own
         self._package = ExitStack()
         self._db: CollectionReader | None = None
         self._mods: dict[str, int] = {}
@@ -202,7 +208,7 @@ class Watch:
             try:
                 self._db = self._package.enter_context(open_collection(self._output))
                 self._mods = dict(self._db.note_mods())
-                types = _shipped_types(self._db.notetypes(), _shown(self._output), self._namespace)
+                types = _shipped_types(self._db.notetypes(), _shown(self._output), self._namespace, self._own)
             except PackageError:  # a damaged package is replaced, not a release
                 self._db, types = None, Releases()
         else:
@@ -221,7 +227,8 @@ class Watch:
                 recorded = old.notes if old else {}
                 newer = [n.guid for n in notes if self._mods.get(n.guid, -1) > getattr(recorded.get(n.id), "mod", -1)]
                 if newer:
-                    self.releases.merge(_shipped(self._db.notes(newer), _shown(self._output), self._namespace))
+                    self.releases.merge(_shipped(self._db.notes(newer), _shown(self._output), self._namespace,
+                                                 self._own))
         except PackageError:
             pass
         finally:

@@ -23,6 +23,7 @@ from neurodeck import lockfile, releases
 from neurodeck.apkg import files
 from neurodeck.apkg.collection import Collection, PackDeck, write_package
 from neurodeck.apkg.notetypes import CustomNoteType, NoteType, note_types
+from neurodeck.checks.frozen_types import check_frozen
 from neurodeck.checks.names import check_deck_name, check_merged_names
 from neurodeck.checks.rules import check_against_lock, check_duplicates, check_gone, check_lock_namespace
 from neurodeck.lockfile import Lock
@@ -124,6 +125,8 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     own = load_notetypes(manifest)
     result.problems += own.problems
     result.notetypes = {**note_types(manifest.namespace), **{nt.key: nt for nt in own.notetypes}}
+    own_ids = {nt.id: nt.key for nt in own.notetypes}
+    result.problems += check_frozen(own.declared, result.old_lock)
     if not result.ok:
         return result
     paths, problems = card_files(manifest)
@@ -138,7 +141,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     recorded = result.old_lock.notes if result.old_lock else {}
     shipped = None
     if previous is not None:
-        shipped, problems = releases.load_previous(previous, manifest.lock_path, manifest.namespace)
+        shipped, problems = releases.load_previous(previous, manifest.lock_path, manifest.namespace, own_ids)
         result.problems += problems
     if sink is not None and result.ok and not lock_problems:
         sink.start(manifest, own.notetypes)
@@ -159,7 +162,8 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.inputs = {**own.inputs, **cache.digests}  # in the order stamps.matched_files lists them
     # Only now: the worker pool forks only while no other thread is alive, and the watch's thread
     # would make it spawn workers that import everything again (~0.5 s of CPU each on 30k cards).
-    watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace) if out_dir else None
+    watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace,
+                           own_ids) if out_dir else None
     result.problems += check_duplicates(result.notes)
     result.problems += check_merged_names(result.notes)
     result.problems += check_deck_name(manifest.name, manifest.location)
@@ -183,7 +187,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.lock = lockfile.next_lock(
         result.old_lock, manifest.namespace, entries,
         {kind: (nt.content_hash(), _schema_hash(nt)) for kind, nt in types.items() if kind in used},
-        now, release,
+        now, release, {nt.key: nt.schema() for nt in own.notetypes},
     )
     contents = releases.notetype_contents(types)
     if shipped is not None:  # --previous: the note types past it too
