@@ -39,12 +39,13 @@ def test_a_crafted_attribute_order_cannot_smuggle_a_remote_image(project, tmp_pa
 
 
 @pytest.mark.parametrize("field, kind", [
-    ("Listen: [sound:beep.mp3]", "sound"),
+    ("Listen: &#91;sound:beep.mp3]", "sound"),  # [sound:beep.mp3] itself is a sound reference (test_sound.py)
     ("[latex]x^2[/latex]", "LaTeX"),
     ("[LATEX]x^2[/LaTeX]", "LaTeX"),
     ("inline [$]x[/$] maths", "LaTeX"),
     ("[$$]\\\\sum x[/$$]", "LaTeX"),
-    ('<img src="media/insula.png" alt="[sound:x.mp3]">', "sound"),
+    ('<img src="media/insula.png" alt="&#91;sound:x.mp3]">', "sound"),
+    ("Press [anki:play:q:0]", "play button"),
     ("[anki:tts lang=en_US]read aloud[/anki:tts]", "text-to-speech"),  # before: built, and Anki spoke it
     ("a [anki:tts]x\n y[/anki:tts] b", "text-to-speech"),
 ])
@@ -135,7 +136,7 @@ class Attributes(HTMLParser):
         self.tags.append((tag, attrs))
 
 
-def resolve(reference: str, location: Location) -> str | Problem:
+def resolve(reference: str, location: Location, kind: str = "image") -> str | Problem:
     if reference in (LOCAL, "media/./insula.png"):
         return STORED
     return Problem(location, f"image '{reference}' not found")

@@ -381,3 +381,26 @@ def test_the_page_works_from_any_folder(project, browser, tmp_path):
         assert page.errors == []
     finally:
         page.close()
+
+
+# ---- the preview -------------------------------------------------------------------------------
+
+def test_the_preview_plays_the_sound_in_a_browser(project, tmp_path, browser):
+    import sounds
+    from test_sound import sound_card
+
+    (project / "cards" / "media" / "tone.wav").write_bytes(sounds.wav(0.25))
+    sound_card(project, "Which tone? [sound:media/tone.wav]")
+    path, problems = write_preview(MANIFEST, tmp_path / "out")
+    assert path is not None, problems
+    page = Page(browser, path)
+    try:
+        players = "#card-s-1 audio.pv-sound[controls]"
+        assert page.page.locator(players).count() == 2  # the question, and again on the answer side
+        page.page.wait_for_function(f"[...document.querySelectorAll('{players}')].every(a => a.readyState >= 1)")
+        durations = page.page.eval_on_selector_all(players, "players => players.map(a => a.duration)")
+        assert durations == [pytest.approx(0.25, abs=0.01)] * 2  # the browser decoded the packaged file
+        assert "[sound:" not in page.page.text_content("#card-s-1")
+        assert page.errors == [] and page.requests == [page.url]
+    finally:
+        page.close()

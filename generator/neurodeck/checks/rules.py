@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,19 +59,32 @@ def check_field_characters(html: str, location: Location) -> list[Problem]:
 
 
 # Text Anki itself interprets in any field: sound, video and text-to-speech tags (rslib/src/text.rs,
-# AV_TAGS) and LaTeX images (rslib/src/latex.rs, LATEX). Neither is supported: their files would not be checked
-# or packaged. MathJax, \\( \\) and \\[ \\], is the supported way to write maths.
-_ANKI_SYNTAX = re.compile(r"\[sound:.+?\]|\[anki:tts[^\]]*\].+?\[/anki:tts\]"
+# AV_TAGS; card_rendering/parser.rs), the reviewer's play buttons (pylib/anki/sound.py, AV_REF_RE)
+# and LaTeX images (rslib/src/latex.rs, LATEX). Sound tags the renderer wrote (their files checked
+# and packaged) are the supported kind; LaTeX is not: MathJax, \\( \\) and \\[ \\], is the
+# supported way to write maths.
+_ANKI_SYNTAX = re.compile(r"\[sound:(.+?)\]|\[anki:tts[^\]]*\].+?\[/anki:tts\]|\[anki:play:.:\d+\]"
                           r"|(?i:\[latex\].+?\[/latex\]|\[\$\].+?\[/\$\]|\[\$\$\].+?\[/\$\$\])", re.DOTALL)
 
 
-def check_anki_syntax(html: str, location: Location) -> list[Problem]:
-    """Sound, text-to-speech and LaTeX tags, which Anki would act on, refused with where they are."""
-    return [Problem(location, f"'{found.group()[:40]}' is Anki's own {kind} syntax, which decks do not support",
-                    "write maths as \\(...\\) or \\[...\\] (MathJax); sound and text-to-speech are not supported")
-            for found in _ANKI_SYNTAX.finditer(html)
-            for kind in ["sound" if found.group().startswith("[sound:") else
-                         "text-to-speech" if found.group().startswith("[anki:tts") else "LaTeX"]]
+def check_anki_syntax(html: str, location: Location, sounds: Collection[str] = ()) -> list[Problem]:
+    """Text-to-speech, play-button and LaTeX tags, which Anki would act on, refused with where
+    they are; and sound tags, unless they name one of `sounds` (files the renderer packaged)."""
+    problems = []
+    for found in _ANKI_SYNTAX.finditer(html):
+        text = found.group()
+        if found.group(1) is not None:
+            if found.group(1) in sounds:
+                continue
+            kind = "sound"
+        else:
+            kind = ("text-to-speech" if text.startswith("[anki:tts") else
+                    "play button" if text.startswith("[anki:play") else "LaTeX")
+        problems.append(Problem(location, f"'{text[:40]}' is Anki's own {kind} syntax, which decks do not "
+                                "support written this way",
+                                "write maths as \\(...\\) or \\[...\\] (MathJax), sounds as "
+                                "[sound:media/file.mp3] and text-to-speech with the manifest's 'tts' option"))
+    return problems
 
 
 def check_duplicates(notes: list[Note]) -> list[Problem]:

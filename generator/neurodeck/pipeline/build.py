@@ -31,7 +31,7 @@ from neurodeck.model import CARD_TYPES, DeckContext, Location, Manifest, Note, P
 from neurodeck.pipeline import stamps
 from neurodeck.pipeline.cache import FileCache
 from neurodeck.project import card_files, notetype_globs, shown_path
-from neurodeck.render.markdown import render_field
+from neurodeck.render.markdown import MediaResolver, render_field
 from neurodeck.render.media import MediaStore
 from neurodeck.source.manifest import load_manifest
 from neurodeck.source.notetypes import load_notetypes
@@ -167,7 +167,8 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.problems += check_duplicates(result.notes)
     result.problems += check_merged_names(result.notes)
     result.problems += check_deck_name(manifest.name, manifest.location)
-    description = render_field(Text(manifest.description, manifest.location), result.media.resolver(manifest.path))
+    description = render_field(Text(manifest.description, manifest.location),
+                               _images_only(result.media.resolver(manifest.path)))
     result.description = description.html
     result.problems += description.problems
     result.inputs.update({str(p): hashlib.sha256(result.media.files[n]).hexdigest()
@@ -204,6 +205,17 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
             f"(the lock records {released or 'no release'})",
             f"run `neurodeck release {manifest.version.value}` instead of editing the version by hand"))
     return result
+
+
+def _images_only(resolve: MediaResolver) -> MediaResolver:
+    """A resolver for the deck description, where Anki shows images but plays no sound."""
+    def resolve_image(reference: str, location: Location, kind: str = "image") -> str | Problem:
+        if kind != "image":
+            return Problem(location, f"the deck description cannot play the {kind} '{reference}'",
+                           "Anki plays sounds on cards only; put it in a card's field")
+        return resolve(reference, location)
+
+    return resolve_image
 
 
 def _schema_hash(nt: AnyNoteType) -> str:

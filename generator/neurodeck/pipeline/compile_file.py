@@ -79,7 +79,7 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str],
         if not out.html.isprintable():
             out.problems.extend(check_field_characters(out.html, text.location))
         if "[" in out.html:
-            out.problems.extend(check_anki_syntax(out.html, text.location))
+            out.problems.extend(check_anki_syntax(out.html, text.location, out.media))
         if out.problems:
             problems.extend(out.problems)
         if out.media:

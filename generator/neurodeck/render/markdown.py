@@ -1,7 +1,9 @@
-"""Markdown field text -> the HTML Anki stores: maths and cloze markers protected, HTML allow-listed.
+"""Markdown field text -> the HTML Anki stores: maths, sound tags and cloze markers protected,
+HTML allow-listed.
 
-CommonMark would eat the backslashes of MathJax delimiters and may split cloze markers, so both
-are swapped for private-use placeholders before rendering and put back after sanitising.
+CommonMark would eat the backslashes of MathJax delimiters, may split cloze markers and would
+escape or emphasise parts of a sound file's name, so all three are swapped for private-use
+placeholders before rendering and put back after sanitising.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from html.parser import HTMLParser
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from urllib.parse import unquote
 
 import cmarkgfm
@@ -38,9 +40,16 @@ _CLOZE_OPEN, _CLOZE_HINT, _CLOZE_CLOSE = "\ue002", "\ue003", "\ue004"
 _REMOTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:[/\\]{2}|^\s*[/\\]{2}")  # in a value, not in markup
 _HAS_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*:|//|/|\\)")
 
-# Resolves a local image reference (as written, relative to the card file) to the name it is
-# stored under in the package, or returns a Problem.
-MediaResolver = Callable[[str, Location], "str | Problem"]
+_SOUND_TOKEN = re.compile("\ue005(\\d+)\ue006")
+# Anki's sound tag (rslib/src/card_rendering/parser.rs, sound_node): "[sound:", no "]", "]".
+SOUND_TAG = re.compile(r"\[sound:([^\]]*)\]")
+
+
+class MediaResolver(Protocol):
+    """Resolves a local image or sound reference (as written, relative to the card file) to the
+    name it is stored under in the package, or returns a Problem."""
+
+    def __call__(self, reference: str, location: Location, kind: str = "image") -> str | Problem: ...
 
 
 class Rendered(NamedTuple):
@@ -62,6 +71,13 @@ def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) 
         maths.append(match.group(0))
         return f"\ue000{len(maths) - 1}\ue001"
 
+    sounds: list[str] = []
+    if "[sound:" in source:
+        def keep_sound(match: re.Match) -> str:
+            sounds.append(match.group(1))
+            return f"\ue005{len(sounds) - 1}\ue006"
+
+        source = SOUND_TAG.sub(keep_sound, source)
     if "\\" in source:
         source = _MATH.sub(keep_math, source)
     if cloze:
@@ -82,6 +98,9 @@ def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) 
         body = body.replace(_CLOZE_OPEN, "{{c").replace(_CLOZE_HINT, "::").replace(_CLOZE_CLOSE, "}}")
     if maths:
         body = _MATH_TOKEN.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), body)
+    if sounds:  # resolved only now: a sound inside markup the sanitiser removed is not packaged
+        body = _SOUND_TOKEN.sub(lambda m: _sound_tag(sounds[int(m.group(1))], text, resolve_media, media, problems),
+                                body)
     if not body.isascii() and not unicodedata.is_normalized("NFC", body):
         body = unicodedata.normalize("NFC", body)  # as Anki stores every field (rslib's normalize_field)
     return Rendered(body, media, problems)
@@ -227,6 +246,22 @@ def _resolve_image(value: str | None, text: Text, resolve_media: MediaResolver,
         problems.append(resolved)
         return None
     return resolved
+
+
+def _sound_tag(reference: str, text: Text, resolve_media: MediaResolver, media: list[str],
+               problems: list[Problem]) -> str:
+    """`[sound:<stored name>]` for the sound file `reference` names, or nothing, with a problem."""
+    if not reference.strip() or _HAS_SCHEME.match(reference):
+        problems.append(Problem(text.location, f"sound '[sound:{reference[:80]}]' is not a file in the project",
+                                "remote sounds and absolute paths are not allowed; put the file beside the "
+                                "cards and write [sound:media/name.mp3], relative to the card file"))
+        return ""
+    resolved = resolve_media(reference, text.location, "sound")
+    if isinstance(resolved, Problem):
+        problems.append(resolved)
+        return ""
+    media.append(resolved)
+    return f"[sound:{resolved}]"
 
 
 # What Anki reads as deletion markers (render/cloze.py), and "::" inside a deletion (its hint).

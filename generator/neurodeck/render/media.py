@@ -1,7 +1,8 @@
-"""Images referenced by cards: resolved inside the project, checked by content, named by hash.
+"""Images and sounds referenced by cards: resolved inside the project, checked by content,
+named by hash.
 
-A content-hashed name means a changed image gets a new name, so Anki never keeps a stale copy
-under the old one, and an unchanged image is never re-sent.
+A content-hashed name means a changed file gets a new name, so Anki never keeps a stale copy
+under the old one, and an unchanged file is never re-sent.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neurodeck.model import Location, Problem
+from neurodeck.render.audio import EXTENSIONS as SOUND_EXTENSIONS
+from neurodeck.render.audio import sniff_audio
 
 if TYPE_CHECKING:
     from neurodeck.render.markdown import MediaResolver
@@ -38,9 +41,24 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+# What each kind of reference accepts, and how its errors name it.
+_KINDS = {
+    "image": (sniff, "is not a PNG, JPEG, GIF or WebP image",
+              "the file's content is checked, not only its extension; SVG is not accepted"),
+    "sound": (sniff_audio, "is not an MP3, AAC, Ogg (Vorbis or Opus), WAV, M4A or WebM sound file",
+              "the file's content is checked, not only its extension; a truncated file or one "
+              "renamed from another format is refused"),
+}
+
+
+def kind_of(name: str) -> str:
+    """Whether a packaged media name is a sound or an image (names end in the sniffed extension)."""
+    return "sound" if name.endswith(SOUND_EXTENSIONS) else "image"
+
+
 @dataclass
 class MediaStore:
-    """Collects the images of one deck: package name -> bytes."""
+    """Collects the images and sounds of one deck: package name -> bytes."""
 
     root: Path
     files: dict[str, bytes] = field(default_factory=dict)
@@ -51,32 +69,37 @@ class MediaStore:
         """A resolver for references written in `card_file` (see render.MediaResolver)."""
         base = card_file.parent
 
-        def resolve(reference: str, location: Location) -> str | Problem:
-            return self.add(base / reference, reference, location)
+        def resolve(reference: str, location: Location, kind: str = "image") -> str | Problem:
+            return self.add(base / reference, reference, location, kind)
 
         return resolve
 
-    def add(self, path: Path, reference: str, location: Location) -> str | Problem:
+    def add(self, path: Path, reference: str, location: Location, kind: str = "image") -> str | Problem:
+        """The package name of the image or sound at `path` (`reference` as the author wrote it)."""
         try:
             real = path.resolve()
             if not real.is_relative_to(self.root.resolve()):
-                return Problem(location, f"image '{reference}' is outside the project",
-                               "keep images inside the project folder (links out are not followed)")
-            if real in self._by_path:
+                return Problem(location, f"{kind} '{reference}' is outside the project",
+                               f"keep {kind}s inside the project folder (links out are not followed)")
+            if real in self._by_path and kind_of(self._by_path[real]) == kind:
                 return self._by_path[real]
             if not real.is_file():
-                return Problem(location, f"image '{reference}' not found",
+                return Problem(location, f"{kind} '{reference}' not found",
                                f"paths are relative to the card file; looked for {path}")
             if real.stat().st_size > MAX_MEDIA_BYTES:
-                return Problem(location, f"image '{reference}' is larger than {MAX_MEDIA_BYTES} bytes")
+                return Problem(location, f"{kind} '{reference}' is larger than {MAX_MEDIA_BYTES} bytes")
             data = real.read_bytes()
         except (OSError, ValueError, RuntimeError) as exc:  # ValueError: a NUL; RuntimeError: a link loop
-            return Problem(location, f"cannot read image {reference[:80]!r}: {getattr(exc, 'strerror', None) or exc}")
-        ext = sniff(data)
+            return Problem(location, f"cannot read {kind} {reference[:80]!r}: {getattr(exc, 'strerror', None) or exc}")
+        sniffer, wrong, hint = _KINDS[kind]
+        ext = sniffer(data)
         if ext is None:
-            return Problem(location, f"'{reference}' is not a PNG, JPEG, GIF or WebP image",
-                           "the file's content is checked, not only its extension; SVG is not accepted")
-        stem = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "image"
+            if kind == "image" and sniff_audio(data):
+                hint = f"it is a sound file: play it with [sound:{reference}]"
+            elif kind == "sound" and sniff(data):
+                hint = f"it is an image: show it with ![description]({reference})"
+            return Problem(location, f"'{reference}' {wrong}", hint)
+        stem = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or kind
         name = f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
         self.files[name] = data
         self.sources[name] = real
@@ -84,7 +107,7 @@ class MediaStore:
         return name
 
     def adopt(self, name: str, source: str) -> bool:
-        """Take an image a cached note refers to, if the file still has the content its name says."""
+        """Take a file a cached note refers to, if it still has the content its name says."""
         path = Path(source)
-        result = self.add(path, source, Location(source))
+        result = self.add(path, source, Location(source), kind_of(name))
         return result == name

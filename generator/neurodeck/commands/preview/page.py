@@ -3,7 +3,9 @@
 Each card is rendered from the note's fields with the note type's own templates and CSS
 (template.py). The page needs no network: its stylesheet and script (assets/, package data),
 images (as data: URLs) and, when the deck has maths, the MathJax build shipped in the package
-(mathjax/) are inlined, and a Content-Security-Policy forbids every request.
+(mathjax/) are inlined, and a Content-Security-Policy forbids every request. A sound tag becomes
+an <audio controls> element playing the packaged file (a data: URL), where Anki shows its play
+button.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from neurodeck.checks.names import slug
 from neurodeck.commands.preview.template import render_card
 from neurodeck.model import Note, Problem
 from neurodeck.pipeline.build import CompiledDeck, compile_deck, write_problem
+from neurodeck.render.audio import MIME as SOUND_MIME
+from neurodeck.render.markdown import SOUND_TAG
 from neurodeck.render.plaintext import plain_text
 
 _MATH = re.compile(r"\\\(|\\\[")
@@ -34,7 +38,7 @@ _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif
 
 
 # Nothing may be fetched: everything the page needs is in it.
-_CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+_CSP = ("default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
         "base-uri 'none'; form-action 'none'")
 
 
@@ -132,7 +136,7 @@ def preview_html(compiled: CompiledDeck, live_version: int | None = None) -> str
         '<header class="pv-top">\n<div class="pv-head">\n',
         f"<h1>{e(manifest.name)}</h1>\n",
         f'<p class="pv-summary">{note_count} notes · {len(cards)} cards · {len(groups)} subtopics</p>\n',
-        f'<div class="pv-desc">{_inline_images(compiled.description, media)}</div>\n</div>\n</header>\n',
+        f'<div class="pv-desc">{_inline_media(compiled.description, media)}</div>\n</div>\n</header>\n',
         ('<div class="pv-bar">\n<div class="pv-tools">\n<input type="search" id="pv-search" '
          'placeholder="Search cards, tags, ids…" aria-label="Search cards" autocomplete="off" spellcheck="false">\n'),
         '<button type="button" id="pv-night" aria-pressed="false">Night mode</button>\n',
@@ -186,26 +190,42 @@ def _card_html(card: PreviewCard, media: dict[str, bytes]) -> str:
         f'<span class="pv-loc">{e(str(note.location))}</span></header>\n'
         '<div class="pv-sides">\n'
         f'<section class="pv-side" aria-label="Question"><h3>Question</h3>'
-        f'<div class="{side_class}">{_inline_images(card.question, media)}</div></section>\n'
+        f'<div class="{side_class}">{_inline_media(card.question, media)}</div></section>\n'
         f'<section class="pv-side" aria-label="Answer"><h3>Answer</h3>'
-        f'<div class="{side_class}">{_inline_images(card.answer, media)}</div></section>\n'
+        f'<div class="{side_class}">{_inline_media(card.answer, media)}</div></section>\n'
         "</div>\n"
         f'<footer class="pv-info"><p class="pv-source"><span>Source</span> {source or "<em>none</em>"}</p>'
         f'<ul class="pv-tags" aria-label="Tags">{tags}</ul></footer>\n'
         "</article>\n")
 
 
-def _inline_images(body: str, media: dict[str, bytes]) -> str:
-    """Packaged image names -> data: URLs, so the page needs no other file."""
-    def data_url(match: re.Match) -> str:
-        name = html.unescape(match.group(2))
+def _inline_media(body: str, media: dict[str, bytes]) -> str:
+    """Packaged image names -> data: URLs, and sound tags -> audio players, so the page needs
+    no other file."""
+    def data_url(name: str) -> str | None:
         data = media.get(name)
         if data is None:
-            return match.group(0)
-        mime = _MIME.get(Path(name).suffix.lower(), "application/octet-stream")
-        return f"{match.group(1)}data:{mime};base64,{base64.b64encode(data).decode()}{match.group(3)}"
+            return None
+        suffix = Path(name).suffix.lower()
+        mime = _MIME.get(suffix) or SOUND_MIME.get(suffix, "application/octet-stream")
+        return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
-    return _IMG_SRC.sub(data_url, body) if "<img" in body else body
+    def image(match: re.Match) -> str:
+        url = data_url(html.unescape(match.group(2)))
+        return match.group(0) if url is None else f"{match.group(1)}{url}{match.group(3)}"
+
+    def sound(match: re.Match) -> str:
+        url = data_url(match.group(1))
+        if url is None:
+            return match.group(0)
+        return (f'<audio class="pv-sound" controls preload="metadata" src="{url}" '
+                f'title="{html.escape(match.group(1))}"></audio>')
+
+    if "<img" in body:
+        body = _IMG_SRC.sub(image, body)
+    if "[sound:" in body:
+        body = SOUND_TAG.sub(sound, body)
+    return body
 
 
 # ---- writing ----------------------------------------------------------------------------------------
