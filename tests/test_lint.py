@@ -187,6 +187,23 @@ def test_near_duplicate_search_finds_exactly_what_comparing_all_pairs_finds(simi
     assert _similar_pairs(sets, similarity) == expected
 
 
+_IMAGE_NAMES = st.from_regex(r"[a-z][a-z0-9-]{0,12}\.png", fullmatch=True)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(question=st.lists(st.sampled_from(["which", "region", "is", "shaded", "on", "this", "slice", "brain",
+                                          "sagittal", "coronal", "named", "here"]), min_size=1, max_size=12)
+       .map(" ".join), images=st.lists(_IMAGE_NAMES, min_size=2, max_size=2, unique=True), alt=st.text(
+           st.characters(codec="ascii", categories=("L", "N", "Zs")), max_size=20))
+def test_the_same_words_over_different_images_are_different_questions(question, images, alt):
+    """The image a question shows is part of what it asks: the same words over two figures are
+    neither a duplicate (ND105) nor a near duplicate (ND106); over the same figure they are ND105."""
+    shown = [f"{question}?\n\n![{alt}](figures/{name})" for name in images]
+    assert _duplicates([_card(0, shown[0]), _card(1, shown[1])], 0.85) == []
+    again = _duplicates([_card(0, shown[0]), _card(1, f"{question}?\n\n![other words](figures/{images[0]})")], 0.85)
+    assert [(f.code, f.card.id.value) for f in again] == [("ND105", "c1")]
+
+
 def test_near_duplicates_are_not_also_reported_as_exact():
     cards = [_card(i, q) for i, q in enumerate(["What is A B C D E F?", "what is a b c d e f", "What is A B C D E G?"])]
     assert [(f.code, f.card.id.value) for f in _duplicates(cards, 0.7)] == [("ND105", "c1"), ("ND106", "c2")]

@@ -198,7 +198,7 @@ def read_synonyms(manifest: Manifest) -> tuple[Synonyms, list[Problem]]:
 
 # ---- text helpers ---------------------------------------------------------------------------
 
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)]*)\)")  # group 1: the image's path
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _HTML_TAG = re.compile(r"<[^>]*>")
 _MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
@@ -426,7 +426,7 @@ def _duplicates(cards: list[Card], similarity: float | None) -> list[Finding]:
     Each question is reported once, against the earliest question it matches (the most similar
     one for ND106); only cards with a question are compared.
     """
-    asked = [(c, c.question.location, tokens(c.question.value)) for c in cards if c.question is not None]
+    asked = [(c, c.question.location, _question_words(c.question.value)) for c in cards if c.question is not None]
     findings: list[Finding] = []
     first_exact: dict[tuple[str, ...], tuple[Card, Location]] = {}
     unique: list[tuple[Card, Location, frozenset[str]]] = []
@@ -448,6 +448,17 @@ def _duplicates(cards: list[Card], similarity: float | None) -> list[Finding]:
                                 f"question nearly the same as card '{near.id.value}' ({near_where}), "
                                 f"{round(100 * score)}% of words shared", RULES["ND106"].hint))
     return findings
+
+
+def _question_words(question: str) -> list[str]:
+    """What a question asks: its words, and the images it shows ("Which region is shaded?" over two
+    different figures is two questions)."""
+    return tokens(question) + _shown(question)
+
+
+def _shown(text: str) -> list[str]:
+    """The images a field shows, one word each (`image:` and the path as written)."""
+    return [f"image:{path.strip()}" for path in _IMAGE.findall(text)] if "](" in text else []
 
 
 def _similar_pairs(sets: list[frozenset[str]], t: float) -> list[tuple[int, int, float]]:
@@ -545,7 +556,8 @@ def fact_words(card: Card) -> list[str]:
     if card.source is not None:
         year = _YEAR.search(card.source.value)
         cited = frozenset(tokens(card.source.value[:year.end()] if year else card.source.value))
-    return [_stem(w) for w in tokens(text) if w not in _FUNCTION_WORDS and w not in cited and not w.isdigit()]
+    words = [_stem(w) for w in tokens(text) if w not in _FUNCTION_WORDS and w not in cited and not w.isdigit()]
+    return words + _shown(text)
 
 
 def fact_vectors(bags: list[list[str]]) -> list[dict[str, float]]:
