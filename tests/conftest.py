@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # ---- what the machine can do -------------------------------------------------------------------
 # A test that needs root (to mount file systems), a browser or the package index is skipped, with
-# the reason, where that is missing. `.ci/run` has all three and sets NEURODECK_REQUIRE_ALL=1,
+# the reason, where that is missing (a device node, too, needs root: test_inputs.py). `.ci/run` has all three and sets NEURODECK_REQUIRE_ALL=1,
 # which turns every skip into a failure, so nothing is silently left out there.
 
 REQUIRE_ALL = os.environ.get("NEURODECK_REQUIRE_ALL") == "1"

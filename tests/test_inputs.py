@@ -82,7 +82,10 @@ def test_a_fifo_named_like_a_card_file_is_refused_at_once(project):
 
 
 def test_a_device_as_a_card_file_is_refused_without_reading_it(project):
-    os.mknod(project / "cards" / "zero.yaml", stat.S_IFCHR | 0o666, os.makedev(1, 5))  # /dev/zero
+    try:
+        os.mknod(project / "cards" / "zero.yaml", stat.S_IFCHR | 0o666, os.makedev(1, 5))  # /dev/zero
+    except PermissionError:  # GitHub's runners are not root; .ci/run is, and fails on any skip
+        pytest.skip("needs root to create a device node (mknod); .ci/run runs as root")
     code, out, seconds, _ = neurodeck(project, "validate", timeout=30)
     assert code == 1 and "cards/zero.yaml: error: is not a regular file" in out, out
     assert seconds < 15
