@@ -301,3 +301,73 @@ def test_the_card_file_schema_accepts_custom_type_cards_as_the_validator_does(de
     assert schema_errors("card-file", "subtopic: R\ncards:\n  - id: x\n    question: q\n    answer: a\n"
                                       "    fields: {Front: a}\n") != []
     assert schema_errors("manifest", "name: X\nnamespace: x\ncards: [cards/*.yaml]\nnotetypes: [types/*.yaml]\n") == []
+
+
+SPECIALS = """\
+name: Specials
+fields: [Term, Meaning]
+templates:
+  - name: Term first
+    front: "<!-- a comment -->{{Term}} ({{Type}}, {{Card}}) {{#Tags}}[{{Tags}}]{{/Tags}}"
+    back: "{{FrontSide}}<hr id=answer>{{Meaning}} {{text:Meaning}} in {{Deck}} / {{Subdeck}}{{^Meaning}}none{{/Meaning}}"
+"""
+
+
+def test_preview_renders_custom_type_cards_as_the_anki_engine_does(deck, collection):
+    from neurodeck.commands.preview.page import preview_cards, preview_html
+    from test_preview import _without_css
+
+    write(deck / "notetypes" / "specials.yaml", SPECIALS)
+    write(deck / "cards" / "b.yaml", "subtopic: Terms\ntags: [terms]\ncards:\n  - id: t\n    type: Specials\n"
+          "    fields: {Term: Sulcus, Meaning: 'A *groove* & fold'}\n")
+    result = build(MANIFEST, deck / "dist", now=1_700_000_000)
+    assert result.ok, [p.format() for p in result.problems]
+    import_package(collection, result.output)
+    previews = {(c.note.guid, c.ord): c for c in preview_cards(result.compiled)}
+    compared = 0
+    for cid in collection.find_cards(""):
+        card = collection.get_card(cid)
+        shown = previews[(card.note().guid, card.ord)]
+        assert shown.question == _without_css(card.question())
+        assert shown.answer == _without_css(card.answer())
+        compared += 1
+    assert compared == len(previews) == 7
+    page = preview_html(result.compiled)
+    assert ".nt-specials {" in page and ".nt-anatomy-basic {\n.card { font-family: serif; }" in page
+    assert 'class="pv-side nt-anatomy-basic"' in page and "Anatomy Basic: Backward" in page
+    assert "Anatomy Cloze, c2" in page
+
+
+def test_every_command_handles_custom_type_cards(deck):
+    import json
+
+    from click.testing import CliRunner
+
+    from neurodeck.cli import main
+
+    def run(*args: str):
+        done = CliRunner().invoke(main, list(args))
+        assert done.exception is None or isinstance(done.exception, SystemExit), done.output
+        return done
+
+    assert run("validate").exit_code == 0
+    assert run("build", "--out", "v1").exit_code == 0
+    stats = json.loads(run("stats", "--json").output)
+    deck_stats = stats["decks"][0]
+    assert deck_stats["types"]["anatomy-basic"] == {"notes": 2, "cards": 3}
+    assert deck_stats["types"]["anatomy-cloze"] == {"notes": 1, "cards": 2}
+    assert deck_stats["with_source"] == 0  # the custom types have no Source field; the basic card none
+    lint = run("lint")
+    assert "has no source" in lint.output and lint.output.count("has no source") == 1  # only the basic card
+    assert "unknown card type" not in lint.output
+    assert run("preview", "--out", "pv").exit_code == 0
+    page = next((deck / "pv").glob("*.html")).read_text()
+    assert "Anatomy Basic: Forward" in page and "Where is the <em>insula</em>?" in page
+    write(deck / "notetypes" / "anatomy-basic.yaml", TWO_TEMPLATES.replace("serif", "sans-serif"))
+    write(deck / "cards" / "a.yaml", CARDS.replace("Deep in the lateral sulcus.", "Deep in the sylvian fissure."))
+    assert run("build", "--out", "v2").exit_code == 0
+    diff = run("diff", "v1/anatomy.apkg", "v2/anatomy.apkg")
+    assert diff.exit_code == 0 and "sylvian" in diff.output and "Anatomy Basic" in diff.output
+    upgrade = run("check-upgrade", "v1/anatomy.apkg", "v2/anatomy.apkg")
+    assert upgrade.exit_code == 0, upgrade.output
+    assert run("verify", "v2/anatomy.apkg").exit_code == 0

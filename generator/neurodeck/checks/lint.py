@@ -303,7 +303,8 @@ def _cloze_count(card: Card, settings: dict[str, Setting]) -> list[Finding]:
 
 
 def _source(card: Card) -> list[Finding]:
-    if card.source is not None:
+    # A deck's own note type (an adopted deck's above all) has its own fields, and no source key.
+    if card.source is not None or card.named_fields is not None:
         return []
     return [Finding("ND108", card, card.id.location, f"card '{card.id.value}' has no source", RULES["ND108"].hint)]
 

@@ -13,7 +13,8 @@ def deck_stats(compiled: CompiledDeck) -> dict[str, Any]:
     notes, manifest = compiled.notes, compiled.manifest
     assert manifest is not None
     root = manifest.tag + "::"
-    with_source = sum(1 for n in notes if n.fields[-2].strip())  # Source is the second-last field
+    sources = {key: _source_index(nt.fields) for key, nt in compiled.notetypes.items()}
+    with_source = sum(1 for n in notes if _has_source(n.fields, sources.get(n.type, -2)))
     return {
         "deck": manifest.name,
         "notes": len(notes),
@@ -27,3 +28,12 @@ def deck_stats(compiled: CompiledDeck) -> dict[str, Any]:
         "source_share": round(with_source / len(notes), 4) if notes else 0.0,
         "retired": sorted(n.id for n in notes if n.retired),
     }
+
+
+def _source_index(fields: tuple[str, ...]) -> int | None:
+    """Where a note type keeps its source: the field named Source (the built-in types' second-last)."""
+    return next((i for i, name in enumerate(fields) if name.casefold() == "source"), None)
+
+
+def _has_source(fields: tuple[str, ...], index: int | None) -> bool:
+    return index is not None and bool(fields[index].strip())

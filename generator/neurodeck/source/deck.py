@@ -8,6 +8,7 @@ from neurodeck.model import Card, Manifest, Problem, has_errors
 from neurodeck.project import card_files
 from neurodeck.source.cards import load_card_file
 from neurodeck.source.manifest import load_manifest
+from neurodeck.source.notetypes import load_notetypes
 
 
 @dataclass
@@ -30,10 +31,12 @@ def load_deck(manifest_path: Path) -> LoadedDeck:
     deck.manifest, deck.problems = load_manifest(manifest_path)
     if deck.manifest is None:
         return deck
+    own = load_notetypes(deck.manifest)
+    deck.problems += own.problems
     paths, problems = card_files(deck.manifest)
     deck.problems += problems
     for path in paths:
-        card_file, problems = load_card_file(path)
+        card_file, problems = load_card_file(path, own.notetypes)
         deck.problems += problems
         if card_file is not None:
             deck.cards += card_file.cards

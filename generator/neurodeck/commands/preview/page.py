@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from neurodeck.apkg import files
-from neurodeck.apkg.notetypes import note_types
+from neurodeck.apkg.notetypes import CustomNoteType, note_types
 from neurodeck.checks.names import slug
 from neurodeck.commands.preview.template import render_card
 from neurodeck.model import Note, Problem
@@ -58,9 +58,13 @@ class PreviewCard:
     fields: dict[str, str]  # field name -> HTML
     question: str
     answer: str
+    own: CustomNoteType | None = None  # the deck's own note type of the card, if it is one
 
     @property
     def label(self) -> str:
+        if self.own is not None:
+            template = self.own.templates[0 if self.own.is_cloze else self.ord].name
+            return f"{self.own.name}, c{self.ord + 1}" if self.own.is_cloze else f"{self.own.name}: {template}"
         if self.note.type == "cloze":
             return f"Cloze c{self.ord + 1}"
         if self.note.type == "reversed":
@@ -71,14 +75,29 @@ class PreviewCard:
 def preview_cards(compiled: CompiledDeck) -> list[PreviewCard]:
     """Every card Anki makes from the deck, in note order, each note's cards by ordinal."""
     assert compiled.manifest is not None  # a deck without errors
-    types = note_types(compiled.manifest.namespace)
+    types = compiled.notetypes or note_types(compiled.manifest.namespace)
     cards = []
     for note in compiled.notes:
+        note_type = types[note.type]
+        own = note_type if isinstance(note_type, CustomNoteType) else None
+        specials = None if own is None else {
+            "Tags": " ".join(note.tags), "Deck": note.deck, "Subdeck": note.deck.rsplit("::", 1)[-1],
+            "Type": own.name, "CardFlag": "", "CardID": ""}
         for card_ord in note.ords:
-            note_type = types[note.type]
-            question, answer = render_card(note_type, note.fields, card_ord)
-            cards.append(PreviewCard(note, card_ord, dict(zip(note_type.fields, note.fields)), question, answer))
+            question, answer = render_card(note_type, note.fields, card_ord, specials)
+            cards.append(PreviewCard(note, card_ord, dict(zip(note_type.fields, note.fields)), question, answer, own))
     return cards
+
+
+def own_css(compiled: CompiledDeck) -> str:
+    """Each of the deck's own note types' CSS, nested under its cards' class (`nt-<key>`), so that
+    it styles only them (CSS nesting: `.nt-x { .card {...} }` is `.nt-x .card {...}`)."""
+    return "".join(f"\n/* note type {nt.name} */\n.nt-{_css_class(nt.key)} {{\n{nt.css}\n}}\n"
+                   for nt in compiled.notetypes.values() if isinstance(nt, CustomNoteType))
+
+
+def _css_class(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", lambda m: f"_{ord(m.group()):x}_", key)
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,7 +149,8 @@ def preview_html(compiled: CompiledDeck, live_version: int | None = None) -> str
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP if live_version is None else _LIVE_CSP}">\n',
         '<meta name="generator" content="neurodeck preview">\n',
         f"<title>{e(manifest.name)} · card preview</title>\n",
-        f"<style>\n/* note types */\n{note_types(manifest.namespace)['basic'].css}</style>\n",
+        f"<style>\n/* note types */\n{note_types(manifest.namespace)['basic'].css}"
+        f"{_no_style_end(own_css(compiled))}</style>\n",
         f"<style>\n{_asset('page.css')}</style>\n</head>\n",
         "<body>\n" if live_version is None else f'<body data-version="{live_version}">\n',
         '<header class="pv-top">\n<div class="pv-head">\n',
@@ -171,6 +191,11 @@ def preview_html(compiled: CompiledDeck, live_version: int | None = None) -> str
     return "".join(parts)
 
 
+def _no_style_end(css: str) -> str:
+    """CSS that cannot end the page's <style> element early."""
+    return re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
+
+
 def _section_id(subtopic: str) -> str:
     return "sub-" + (slug(subtopic) or "topic")
 
@@ -181,17 +206,18 @@ def _card_html(card: PreviewCard, media: dict[str, bytes]) -> str:
     search = " ".join([plain_text(card.question), plain_text(card.answer), plain_text(source),
                        note.id, " ".join(note.tags), note.subtopic, card.label, note.type]).lower()
     side_class = f"card card{card.ord + 1}"
+    scope = f" nt-{_css_class(note.type)}" if card.own is not None else ""
     retired = ' <span class="pv-badge">retired</span>' if note.retired else ""
     tags = "".join(f"<li>{e(t)}</li>" for t in note.tags)
     return (
         f'<article class="pv-card" id="card-{e(note.id)}-{card.ord + 1}" data-search="{e(" ".join(search.split()))}">\n'
-        f'<header class="pv-meta"><span class="pv-kind pv-{note.type}">{e(card.label)}</span>{retired}'
+        f'<header class="pv-meta"><span class="pv-kind pv-{_css_class(note.type)}">{e(card.label)}</span>{retired}'
         f'<code class="pv-id">{e(note.id)}</code>'
         f'<span class="pv-loc">{e(str(note.location))}</span></header>\n'
         '<div class="pv-sides">\n'
-        f'<section class="pv-side" aria-label="Question"><h3>Question</h3>'
+        f'<section class="pv-side{scope}" aria-label="Question"><h3>Question</h3>'
         f'<div class="{side_class}">{_inline_media(card.question, media)}</div></section>\n'
-        f'<section class="pv-side" aria-label="Answer"><h3>Answer</h3>'
+        f'<section class="pv-side{scope}" aria-label="Answer"><h3>Answer</h3>'
         f'<div class="{side_class}">{_inline_media(card.answer, media)}</div></section>\n'
         "</div>\n"
         f'<footer class="pv-info"><p class="pv-source"><span>Source</span> {source or "<em>none</em>"}</p>'

@@ -1,64 +1,24 @@
-"""Anki's card rendering, for the part of its template language our note types use:
-`{{Field}}`, `{{#Field}}`/`{{^Field}}` sections, `{{FrontSide}}`, `{{cloze:Field}}` and
-`{{type:Field}}`, and the reviewer's type-in box. A test compares it with the official Anki engine.
+"""Anki's card rendering: `{{Field}}`, `{{#Field}}`/`{{^Field}}` sections, comments,
+`{{FrontSide}}`, the cloze, type, text, hint and tts filters, and the reviewer's type-in box.
+Tests compare it with the official Anki engine.
 """
 from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 
-from neurodeck.apkg.notetypes import NoteType
+from neurodeck.apkg import templates
+from neurodeck.apkg.notetypes import CustomNoteType, NoteType
 from neurodeck.render.cloze import reveal as reveal_clozes  # the build's reading of deletions
-
-_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class _Field:
-    name: str
-    filters: tuple[str, ...]  # outermost first, as written: {{type:Answer}} -> ("type",)
-
-
-@dataclass(frozen=True)
-class _Section:
-    name: str
-    negated: bool
-    body: tuple
 
 
 def _parse(template: str) -> tuple:
-    """Template text -> nodes (str, _Field, _Section); a template is parsed before any field is
-    put in, so field text that looks like a template tag stays text, as in Anki."""
-    stack: list[tuple[str | None, bool, list]] = [(None, False, [])]
-    pos = 0
-    for match in _TAG.finditer(template):
-        if match.start() > pos:
-            stack[-1][2].append(template[pos:match.start()])
-        pos = match.end()
-        tag = match.group(1).strip()
-        if tag[:1] in "#^":
-            stack.append((tag[1:].strip(), tag[0] == "^", []))
-        elif tag[:1] == "/":
-            name, negated, body = stack.pop()
-            if name is None or name != tag[1:].strip():
-                raise ValueError(f"template section {{{{/{tag[1:]}}}}} closes {{{{#{name}}}}}")
-            stack[-1][2].append(_Section(name, negated, tuple(body)))
-        else:
-            *filters, name = tag.split(":")
-            stack[-1][2].append(_Field(name.strip(), tuple(f.strip() for f in filters)))
-    if len(stack) != 1:
-        raise ValueError(f"template section {{{{#{stack[-1][0]}}}}} is not closed")
-    stack[0][2].append(template[pos:])
-    return tuple(stack[0][2])
+    """Template text -> nodes, as Anki parses it (apkg/templates.py); a template is parsed before
+    any field is put in, so field text that looks like a template tag stays text, as in Anki."""
+    return templates.parse(template)
 
 
-# Anki's test for an empty field: only whitespace, line breaks and empty divs.
-_EMPTY_FIELD = re.compile(r"(?:\s|</?(?:br|div) ?/?>)*", re.IGNORECASE)
-
-
-def field_is_empty(text: str) -> bool:
-    return _EMPTY_FIELD.fullmatch(text) is not None
+field_is_empty = templates.field_is_empty
 
 
 def render_template(template: str, fields: dict[str, str], card_ord: int, question: bool,
@@ -75,26 +35,43 @@ def _render(nodes: tuple, fields: dict[str, str], card_ord: int, question: bool,
     for node in nodes:
         if isinstance(node, str):
             out.append(node)
-        elif isinstance(node, _Section):
-            if field_is_empty(_field(fields, node.name)) == node.negated:
-                _render(node.body, fields, card_ord, question, front_side, out)
-        elif node.name == "FrontSide" and not node.filters:
+        elif isinstance(node, templates.Comment):
+            out.append(f"<!--{node.text}-->")
+        elif isinstance(node, templates.Section):
+            if field_is_empty(_field(fields, node.key, node.key[:1] == "c" and node.key[1:].isdigit())) == node.negated:
+                _render(node.children, fields, card_ord, question, front_side, out)
+        elif node.key == "FrontSide" and not node.filters:
             out.append(front_side)
         elif node.filters == ("type",):
-            _field(fields, node.name)  # an unknown field is a template bug
-            out.append(f"[[type:{node.name}]]")
-        elif node.filters == ("cloze",):
-            out.append(reveal_clozes(_field(fields, node.name), card_ord + 1, question))
-        elif not node.filters:
-            out.append(_field(fields, node.name))
+            _field(fields, node.key)  # an unknown field is a template bug
+            out.append(f"[[type:{node.key}]]")
         else:
-            raise ValueError(f"template filter {':'.join(node.filters)} is not supported by the preview")
+            out.append(_filtered(_field(fields, node.key), node, card_ord, question))
 
 
-def _field(fields: dict[str, str], name: str) -> str:
+def _filtered(text: str, node: templates.Replacement, card_ord: int, question: bool) -> str:
+    """A field through its filters, in Anki's order: the ones the reviewer shows are rendered as
+    Anki renders them; others (furigana and add-ons' filters) show the field's text."""
+    for name in node.filters:
+        if name == "cloze":
+            text = reveal_clozes(text, card_ord + 1, question)
+        elif name == "text":
+            text = html.unescape(_HTML_TAG.sub("", text))  # rslib strip_html: tags, then entities
+        elif name == "hint" and text.strip():
+            text = (f'<a class=hint href="#" onclick="this.style.display=\'none\';this.nextElementSibling.style.'
+                    f"display='block';return false;\">{html.escape(node.key)}</a>"
+                    f'<div class=hint style="display: none">{text}</div>')
+        elif name.startswith("tts "):
+            text = f"[anki:tts lang={name[4:].strip()}]{text}[/anki:tts]"
+    return text
+
+
+def _field(fields: dict[str, str], name: str, cloze_conditional: bool = False) -> str:
     try:
         return fields[name]
     except KeyError:
+        if cloze_conditional:  # {{#c1}}: Anki reads these as empty outside cloze notes' deletions
+            return ""
         raise ValueError(f"template uses unknown field {{{{{name}}}}}") from None
 
 
@@ -141,10 +118,14 @@ def fill_type_answers(side: str, fields: dict[str, str], question: bool) -> str:
     return _TYPE_PLACEHOLDER.sub(back, side)
 
 
-def render_card(note_type: NoteType, fields: tuple[str, ...], card_ord: int) -> tuple[str, str]:
-    """Question and answer HTML of one card as the reviewer shows them (without the CSS)."""
-    named = dict(zip(note_type.fields, fields))
+def render_card(note_type: NoteType | CustomNoteType, fields: tuple[str, ...], card_ord: int,
+                specials: dict[str, str] | None = None) -> tuple[str, str]:
+    """Question and answer HTML of one card as the reviewer shows them (without the CSS);
+    `specials` gives the special fields a custom type's templates may show ({{Tags}}, {{Deck}}...)."""
+    named = dict(specials or {}, **dict(zip(note_type.fields, fields)))
     template = note_type.templates[0 if note_type.is_cloze else card_ord]
+    if specials is not None:
+        named.setdefault("Card", template.name)
     front = render_template(template.qfmt, named, card_ord, question=True)
     back = render_template(template.afmt, named, card_ord, question=False, front_side=front)
     return fill_type_answers(front, named, True), fill_type_answers(back, named, False)
