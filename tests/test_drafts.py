@@ -90,6 +90,8 @@ class FakeNote(NamedTuple):
     type: str = "basic"
     location: Location = Location("cards/a.yaml", 3, 5)
     id_location: Location = Location("cards/a.yaml", 3, 9)
+    guid: str = ""
+    given_guid: bool = False
 
 
 IDS = ["a", "b", "c", "d"]

@@ -65,6 +65,7 @@ class Entry(NamedTuple):
     hash: str
     mod: int
     type: str
+    guid: str | None = None  # the note's GUID when given by the card (adopted notes), not made from its id
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,9 @@ class Lock:
             return "{\n" + ",\n".join(lines) + ("\n  }" if lines else "}")
 
         # Hashes are hex and types are slugs; only ids need JSON escaping.
-        notes = [f'    {_ascii(k)}: {{"hash": "{digest}", "mod": {mod}, "type": {_ascii(kind)}}}'
-                 for k, (digest, mod, kind) in sorted(self.notes.items())]
+        notes = [f'    {_ascii(k)}: {{' + (f'"guid": {_ascii(guid)}, ' if guid is not None else "")
+                 + f'"hash": "{digest}", "mod": {mod}, "type": {_ascii(kind)}}}'
+                 for k, (digest, mod, kind, guid) in sorted(self.notes.items())]
         notetypes = [f"    {json.dumps(k)}: {json.dumps(_present(vars(v)), sort_keys=True)}"
                      for k, v in sorted(self.notetypes.items())]
 
@@ -148,7 +150,8 @@ def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
             raise ValueError(f"unknown lock format {data.get('format') if isinstance(data, dict) else data!r:.40}")
         lock = Lock(
             namespace=_text(data["namespace"]),
-            notes={_text(k): Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"]))
+            notes={_text(k): Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"]),
+                                   _text(v["guid"]) if "guid" in v else None)
                    for k, v in data["notes"].items()},
             notetypes={_text(k): NoteTypeEntry(_text(v["hash"]), _mod(v["mod"]), _text(v["schema"]),
                                                _frozen(v["frozen"]) if "frozen" in v else None)
@@ -261,13 +264,15 @@ def _next_mod(previous: int | None, now: int) -> int:
     return now if previous is None else max(now, previous + 1)
 
 
-def next_entry(before: Entry | None, digest: str, kind: str, now: int) -> Entry:
-    """A note's lock entry after this build: the recorded one while its content is unchanged."""
+def next_entry(before: Entry | None, digest: str, kind: str, now: int, guid: str | None = None) -> Entry:
+    """A note's lock entry after this build: the recorded one while its content is unchanged.
+    `guid` is the note's GUID when its card gives one."""
     if before is None:
-        return _new(Entry, (digest, now, kind))  # tuple.__new__: this runs once per note
-    if before.hash == digest and before.type == kind:
+        return _new(Entry, (digest, now, kind, guid))  # tuple.__new__: this runs once per note
+    if before.hash == digest and before.type == kind and before.guid == guid:
         return before
-    return Entry(digest, _next_mod(before.mod, now), kind)
+    return Entry(digest, _next_mod(before.mod, now) if before.hash != digest or before.type != kind else before.mod,
+                 kind, guid)
 
 
 def next_lock(old: Lock | None, namespace: str, entries: dict[str, Entry],

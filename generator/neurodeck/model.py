@@ -79,6 +79,10 @@ TAG_PATTERN = rf"{_TAG_PART}(?:::{_TAG_PART})*"
 ROOT_TAG_PATTERN = _TAG_PART
 VERSION_PATTERN = r"\d+(?:\.\d+){0,3}"
 FLAG_VALUES = {True: ("true", "yes"), False: ("false", "no")}
+FORMATS = ("markdown", "html")  # how a card file's fields are written
+# Anki's GUID alphabet (rslib/src/notes/mod.rs, anki_base91): its own GUIDs are at most 10 long,
+# other tools' (UUIDs, say) longer.
+GUID_PATTERN = r"[a-zA-Z0-9!#$%&()*+,\-./:;<=>?@\[\]^_`{|}~]{1,64}"
 RETIRED_TAG = "retired"  # a retired card's note is tagged <root tag>::retired
 
 
@@ -130,6 +134,8 @@ class Card:
     header: Text | None = None  # occlusion: Markdown above the image
     back_extra: Text | None = None  # occlusion: Markdown below the image on the answer
     named_fields: dict[str, Text] | None = None  # a custom note type's fields, by name (`fields:`)
+    guid: Text | None = None  # the note's GUID when given (adopted notes), else made from namespace and id
+    format: str = "markdown"  # the card file's: "markdown", or "html" (fields stored as written)
 
 
 @dataclass
@@ -138,6 +144,7 @@ class CardFile:
     subtopic: Text
     tags: list[Text]
     cards: list[Card]
+    format: str = "markdown"
 
 
 @dataclass
@@ -158,6 +165,7 @@ class Manifest:
     synonyms: dict[str, tuple[Location, YValue]] = field(default_factory=dict)  # answer -> raw forms (lint)
     version: Text | None = None  # the release version, set by `neurodeck release`
     notetypes: list[Text] | None = None  # globs of note type files; None: the default (project.py)
+    keep_markup: bool = False  # HTML fields keep formatting outside the allow-list (render/sanitize.py)
 
     @property
     def lock_path(self) -> Path:
@@ -173,10 +181,11 @@ class DeckContext:
     tag: str
     root: Path
     notetypes: tuple[CustomNoteType, ...] = ()  # the deck's own note types (source/notetypes.py)
+    keep_markup: bool = False  # the manifest's: HTML fields keep markup outside the allow-list
 
     @classmethod
     def of(cls, manifest: Manifest, notetypes: tuple[CustomNoteType, ...] = ()) -> DeckContext:
-        return cls(manifest.name, manifest.namespace, manifest.tag, manifest.root, notetypes)
+        return cls(manifest.name, manifest.namespace, manifest.tag, manifest.root, notetypes, manifest.keep_markup)
 
     def notetype(self, key: str) -> CustomNoteType | None:
         """The deck's own note type that cards name `key` (its file stem), if any."""
@@ -207,3 +216,4 @@ class Note(NamedTuple):
     checksum: int
     hash: str
     retired: bool = False
+    given_guid: bool = False  # the GUID came from the card's guid: key (the lock records it)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from neurodeck.checks.names import name_problem
 from neurodeck.lockfile import Lock
-from neurodeck.model import SLUG_PATTERN, Card, Location, Problem, Text, has_errors
+from neurodeck.model import GUID_PATTERN, SLUG_PATTERN, Card, Location, Problem, Text, has_errors
 from neurodeck.project import shown_path
 from neurodeck.render import cloze
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from neurodeck.model import Note
 
 _ID = re.compile(SLUG_PATTERN)
+_GUID = re.compile(GUID_PATTERN)
 
 
 def check_card(card: Card) -> list[Problem]:
@@ -25,6 +26,11 @@ def check_card(card: Card) -> list[Problem]:
     if not _ID.fullmatch(card_id):
         problems.append(Problem(card.id.location, f"card id '{card_id}' is not a lowercase slug",
                                 "use lowercase letters, digits and hyphens, e.g. oxytocin-synthesis-site"))
+    if card.guid is not None and not _GUID.fullmatch(card.guid.value):
+        problems.append(Problem(card.guid.location, f"guid {card.guid.value[:80]!r} is not an Anki GUID",
+                                "1 to 64 of Anki's GUID characters (letters, digits and "
+                                "!#$%&()*+,-./:;<=>?@[]^_`{|}~); keep the GUID the note was adopted with, "
+                                "or remove the key"))
     problems.extend(check_tags(card.tags))
     return problems
 
@@ -99,6 +105,21 @@ def check_duplicates(notes: list[Note]) -> list[Problem]:
     return problems
 
 
+def check_duplicate_guids(notes: list[Note]) -> list[Problem]:
+    """Notes of the deck with the same GUID (given with `guid:`, or made from the namespace and
+    id): Anki would take them for one note, naming both places."""
+    problems = []
+    seen: dict[str, Note] = {}
+    for note in notes:
+        first = seen.setdefault(note.guid, note)
+        if first is not note:
+            problems.append(Problem(note.location, f"card '{note.id}' has the GUID of card '{first.id}' "
+                                    f"({first.location}): {note.guid!r}",
+                                    "GUIDs are unique across the deck, or Anki takes the two notes for one; "
+                                    "remove or correct the guid: key"))
+    return problems
+
+
 def check_tags(tags: list[Text]) -> list[Problem]:
     """Tags the shared name rule refuses (checks/names.py), each with what is wrong."""
     return [Problem(tag.location, *wrong) for tag in tags
@@ -120,6 +141,12 @@ def check_against_lock(notes: list[Note], lock: Lock | None, lock_shown: str) ->
                 note.location, f"card '{card_id}' changed type from {entry.type} to {note.type}",
                 "Anki cannot change a released note's type in students' collections; "
                 "give the card a new id (the old one is then retired)"))
+        if entry is not None and entry.guid != (note.guid if note.given_guid else None) \
+                and card_id in lock.released:
+            before, now = entry.guid or "made from its id", note.guid if note.given_guid else "made from its id"
+            problems.append(Problem(
+                note.location, f"card '{card_id}' changed its GUID since it was released ({before} -> {now})",
+                "students would get a second copy of the note; restore the guid: key the lock records"))
         if card_id in removed:
             problems.append(Problem(
                 note.id_location, f"card id '{card_id}' was removed in an earlier release",

@@ -13,6 +13,8 @@ from typing import Any
 from neurodeck.model import (
     CARD_TYPES,
     FLAG_VALUES,
+    FORMATS,
+    GUID_PATTERN,
     ROOT_TAG_PATTERN,
     SLUG_PATTERN,
     TAG_PATTERN,
@@ -40,6 +42,7 @@ _DESCRIPTIONS = {
     "retired": "Keep the note for students, with its answer replaced by a retirement notice.",
     "why": "Why the card was retired.",
     "lint": "Silence lint rules on this card: {ignore: [CODE], why: reason}.",
+    "guid": "The note's Anki GUID, kept from an adopted deck; replaces the one made from the namespace and id.",
 }
 
 
@@ -51,6 +54,7 @@ def _card() -> Schema:
         "fields": {"type": "object", "minProperties": 1, "additionalProperties": _OPTIONAL_TEXT},
         "tags": _TAGS,
         "retired": _FLAG,
+        "guid": {"type": "string", "pattern": f"^{GUID_PATTERN}$"},
         "lint": {"type": "object", "additionalProperties": False, "required": ["ignore", "why"],
                  "properties": {"ignore": {"type": "array", "minItems": 1, "items": {"type": "string"}},
                                 "why": _TEXT}},
@@ -79,13 +83,15 @@ def _card() -> Schema:
 
 def card_file_schema() -> Schema:
     """The schema of a card file (cards/*.yaml)."""
-    assert set(FILE_KEYS) == {"subtopic", "tags", "cards"}
+    assert set(FILE_KEYS) == {"subtopic", "tags", "format", "cards"}
     return {
         "$schema": DIALECT, "title": "neurodeck card file", "type": "object", "additionalProperties": False,
         "required": ["subtopic", "cards"],
         "properties": {
             "subtopic": dict(_TEXT, description="Becomes the subdeck and the subtopic tag."),
             "tags": dict(_TAGS, description="Tags added to every card of the file."),
+            "format": {"enum": list(FORMATS), "description": "markdown (default), or html: fields stored as written "
+                       "(an adopted deck's), cleaned only of what the allow-list refuses."},
             "cards": {"type": "array", "minItems": 1, "items": _card()},
         },
     }
@@ -113,6 +119,8 @@ def manifest_schema() -> Schema:
                       "description": "Globs of the deck's own note type files (default: notetypes/*.yaml)."},
         "synonyms": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
                      "description": "Answer -> its other accepted forms; lint flags type-in cards with such answers."},
+        "keep_markup": dict(_FLAG, description="HTML card files keep formatting outside the allow-list (spans, "
+                            "divs, fonts, styles) as written; scripts and remote addresses are never kept."),
     })
     return {"$schema": DIALECT, "title": "neurodeck deck manifest", "type": "object", "additionalProperties": False,
             "required": ["name", "namespace", "cards"], "properties": properties}

@@ -25,7 +25,13 @@ from neurodeck.apkg.collection import Collection, PackDeck, write_package
 from neurodeck.apkg.notetypes import CustomNoteType, NoteType, note_types
 from neurodeck.checks.frozen_types import check_frozen
 from neurodeck.checks.names import check_deck_name, check_merged_names
-from neurodeck.checks.rules import check_against_lock, check_duplicates, check_gone, check_lock_namespace
+from neurodeck.checks.rules import (
+    check_against_lock,
+    check_duplicate_guids,
+    check_duplicates,
+    check_gone,
+    check_lock_namespace,
+)
 from neurodeck.lockfile import Lock
 from neurodeck.model import CARD_TYPES, DeckContext, Location, Manifest, Note, Problem, Text, has_errors
 from neurodeck.pipeline import stamps
@@ -152,7 +158,8 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     for processed in cache.process_all(paths, result.media):
         result.problems += processed.problems
         result.notes += processed.notes
-        decided = [lockfile.next_entry(recorded.get(n.id), n.hash, n.type, now) for n in processed.notes]
+        decided = [lockfile.next_entry(recorded.get(n.id), n.hash, n.type, now, n.guid if n.given_guid else None)
+                   for n in processed.notes]
         if shipped is not None:
             decided = [lockfile.past(e, lockfile.note_content(n.type, n.fields, n.tags), shipped.of(n), now)
                        for e, n in zip(decided, processed.notes)]
@@ -165,6 +172,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace,
                            own_ids) if out_dir else None
     result.problems += check_duplicates(result.notes)
+    result.problems += check_duplicate_guids(result.notes)
     result.problems += check_merged_names(result.notes)
     result.problems += check_deck_name(manifest.name, manifest.location)
     description = render_field(Text(manifest.description, manifest.location),

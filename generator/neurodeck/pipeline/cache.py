@@ -32,7 +32,8 @@ class FileCache:
         self.deck = deck
         # The deck's own note types decide how its cards read and render (fields, kinds, templates).
         types = hashlib.sha256(repr(deck.notetypes).encode()).hexdigest() if deck.notetypes else ""
-        self.salt = f"{code_key()}\0{deck.name}\0{deck.namespace}\0{deck.tag}\0{deck.root}{types}".encode()
+        self.salt = (f"{code_key()}\0{deck.name}\0{deck.namespace}\0{deck.tag}\0{deck.root}{types}"
+                     f"\0{deck.keep_markup}").encode()
         self.digests: dict[str, str] = {}  # path -> sha256 of the bytes this build used
         self.store.remove_leftovers("files/*/*.tmp", "stamps/*.tmp", "secret.*.tmp")  # from builds killed mid-write
 
@@ -94,11 +95,11 @@ def _location(path: str, line: int, column: int) -> Location:
 
 def _note(id: str, id_location: list, type: str, location: list, subtopic: str, fields: list, tags: list,
           deck: str, ords: list, media: list, guid: str, sort_field: str, checksum: int, hash: str,
-          retired: bool) -> Note:
+          retired: bool, given_guid: bool) -> Note:
     # Interned, as rendering does: a large deck then holds each tag, deck and path name once.
     return Note(id, _location(*id_location), intern(type), _location(*location), intern(subtopic), tuple(fields),
                 tuple(map(intern, tags)), intern(deck), tuple(ords), tuple(media), guid, sort_field, checksum, hash,
-                retired)
+                retired, given_guid)
 
 
 # Below this many files a process pool costs more than it saves.

@@ -20,6 +20,7 @@ from neurodeck.checks.names import check_subtopic, check_tag_forms, slug
 from neurodeck.checks.rules import check_anki_syntax, check_card, check_cloze_fields, check_field_characters, check_tags
 from neurodeck.model import RETIRED_TAG, Card, DeckContext, Note, Problem, Text, has_errors
 from neurodeck.render import cloze
+from neurodeck.render.htmlfield import render_html_field
 from neurodeck.render.markdown import MediaResolver, render_field
 from neurodeck.render.media import MediaStore
 from neurodeck.render.plaintext import plain_text, shows_nothing
@@ -49,7 +50,7 @@ def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult
     for card in card_file.cards:
         result.problems += check_card(card)
         result.problems += check_tag_forms(card.tags, live=not card.retired)
-        note, problems = render_note(card, deck, file_tags, resolve)
+        note, problems = render_note(card, deck, file_tags, resolve, media.original_resolver())
         result.problems += problems
         result.notes.append(note)
     for note in result.notes:
@@ -65,20 +66,26 @@ def retirement_notice(card: Card, render: Callable[[Text], str]) -> str:
             f"You can delete it: search for <code>tag:*::{RETIRED_TAG}</code> in the browser.</div>")
 
 
-def render_note(card: Card, deck: DeckContext, file_tags: list[str],
-                resolve: MediaResolver) -> tuple[Note, list[Problem]]:
+def render_note(card: Card, deck: DeckContext, file_tags: list[str], resolve: MediaResolver,
+                original: MediaResolver | None = None) -> tuple[Note, list[Problem]]:
     """Render one card's fields and tags, and compute what identifies the note; `resolve`
-    finds the images the card's file refers to (`MediaStore.resolver`)."""
+    finds the images the card's file refers to (`MediaStore.resolver`), `original` the media
+    folder's files that HTML fields name (`MediaStore.original_resolver`)."""
     problems: list[Problem] = []
     used_media: list[str] = []
+    as_html = card.format == "html"
 
     def render(text: Text | None, is_cloze: bool = False) -> str:
         if text is None:
             return ""
-        out = render_field(text, resolve, cloze=is_cloze)
+        if as_html:
+            assert original is not None, "HTML fields need the media folder's resolver"
+            out = render_html_field(text, original, deck.keep_markup)
+        else:
+            out = render_field(text, resolve, cloze=is_cloze)
         if not out.html.isprintable():
             out.problems.extend(check_field_characters(out.html, text.location))
-        if "[" in out.html:
+        if "[" in out.html and not as_html:  # Anki's own sound and LaTeX tags: adopted fields keep theirs
             out.problems.extend(check_anki_syntax(out.html, text.location, out.media))
         if out.problems:
             problems.extend(out.problems)
@@ -137,9 +144,11 @@ def _note(card: Card, deck: DeckContext, file_tags: list[str], fields: tuple[str
     return Note(
         id=card.id.value, id_location=card.id.location, type=card.type, location=card.location,
         subtopic=card.subtopic, fields=fields, tags=sorted_tags, deck=intern(f"{deck.name}::{card.subtopic}"),
-        ords=ords, media=note_media, guid=lockfile.note_guid(deck.namespace, card.id.value),
+        ords=ords, media=note_media,
+        guid=card.guid.value if card.guid is not None else lockfile.note_guid(deck.namespace, card.id.value),
         sort_field=sort_field, checksum=int(hashlib.sha1(first.encode()).hexdigest()[:8], 16),
         hash=lockfile.note_hash(card.type, fields, sorted_tags, note_media), retired=card.retired,
+        given_guid=card.guid is not None,
     )
 
 

@@ -1,5 +1,5 @@
 """Markdown field text -> the HTML Anki stores: maths, sound tags and cloze markers protected,
-HTML allow-listed.
+HTML allow-listed (render/sanitize.py holds the allow-list).
 
 CommonMark would eat the backslashes of MathJax delimiters, may split cloze markers and would
 escape or emphasise parts of a sound file's name, so all three are swapped for private-use
@@ -18,19 +18,11 @@ from typing import NamedTuple, Protocol
 from urllib.parse import unquote
 
 import cmarkgfm
-import nh3
 from cmarkgfm import _cmark
 
 from neurodeck.model import Location, Problem, Text
 from neurodeck.render import cloze
-
-ALLOWED_TAGS = {
-    "b", "i", "u", "em", "strong", "sub", "sup", "br", "p", "ul", "ol", "li", "code", "pre",
-    "blockquote", "img", "a", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "del", "s", "table", "thead",
-    "tbody", "tr", "th", "td",
-}
-ALLOWED_ATTRIBUTES = {"img": {"src", "alt", "title"}, "a": {"href", "title"}, "ol": {"start"}}
-URL_SCHEMES = {"http", "https", "mailto"}
+from neurodeck.render.sanitize import markdown_cleaner
 
 _OPTIONS = cmarkgfm.Options.CMARK_OPT_UNSAFE  # raw HTML reaches nh3, which decides
 _PLACEHOLDERS = re.compile("[\ue000-\ue00f]")
@@ -160,15 +152,7 @@ def _serialise_like_sanitiser(body: str) -> str:
     return body.replace(" />", ">").replace("&quot;", '"')
 
 
-_CLEANER = None
-
-
-def _cleaner() -> nh3.Cleaner:
-    global _CLEANER
-    if _CLEANER is None:
-        _CLEANER = nh3.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                               strip_comments=True)
-    return _CLEANER
+_cleaner = markdown_cleaner  # the one allow-list (render/sanitize.py)
 
 
 class _StartTags(HTMLParser):

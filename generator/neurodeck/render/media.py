@@ -19,6 +19,8 @@ from neurodeck.render.audio import sniff_audio
 if TYPE_CHECKING:
     from neurodeck.render.markdown import MediaResolver
 
+MEDIA_FOLDER = "media"  # an HTML card file's media: <project>/media/<the name the field uses>
+
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 
 # What Anki's web view displays, recognised by the file's first bytes. SVG is refused: it can
@@ -64,6 +66,7 @@ class MediaStore:
     files: dict[str, bytes] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
     _by_path: dict[Path, str] = field(default_factory=dict)
+    _kinds: dict[str, str] = field(default_factory=dict)  # media folder file -> what its reference uses it as
 
     def resolver(self, card_file: Path) -> MediaResolver:
         """A resolver for references written in `card_file` (see render.MediaResolver)."""
@@ -107,7 +110,61 @@ class MediaStore:
         return name
 
     def adopt(self, name: str, source: str) -> bool:
-        """Take a file a cached note refers to, if it still has the content its name says."""
+        """Take a file a cached note refers to, if it still has the content its name says (or,
+        for a file of the media folder, is still acceptable under its own name)."""
         path = Path(source)
+        if path.parent == self.root / MEDIA_FOLDER and path.name == name:
+            return self.add_original(name, Location(source), self._kinds.get(name, "image")) == name
         result = self.add(path, source, Location(source), kind_of(name))
         return result == name
+
+    def original_resolver(self) -> MediaResolver:
+        """A resolver for the file names HTML fields use: files of the media folder, packaged under
+        the same name, since the field refers to them by it and is packaged byte for byte."""
+        def resolve(reference: str, location: Location, kind: str = "image") -> str | Problem:
+            return self.add_original(reference, location, kind)
+
+        return resolve
+
+    def add_original(self, name: str, location: Location, kind: str = "image") -> str | Problem:
+        """The media file `name` (an image an <img> shows, or a sound Anki plays) of the media
+        folder, checked by content and kept under its name."""
+        if name in self.files:
+            return name
+        folder = self.root / MEDIA_FOLDER
+        path = folder / name
+        try:
+            if "/" in name or "\\" in name or name in (".", "..") or not name or \
+                    path.resolve().parent != folder.resolve():
+                return Problem(location, f"{kind} '{name}' is not a file name of the {MEDIA_FOLDER}/ folder",
+                               f"HTML fields refer to media by file name only; put the file in {MEDIA_FOLDER}/")
+            if not path.is_file():
+                return Problem(location, f"{kind} '{name}' is not in {MEDIA_FOLDER}/",
+                               f"Anki would show it as missing: add the file to {MEDIA_FOLDER}/ under this name",
+                               severity="warning")
+            if path.stat().st_size > MAX_MEDIA_BYTES:
+                return Problem(location, f"{kind} '{name}' is larger than {MAX_MEDIA_BYTES} bytes")
+            data = path.read_bytes()
+        except (OSError, ValueError, RuntimeError) as exc:
+            return Problem(location, f"cannot read {kind} {name[:80]!r}: {getattr(exc, 'strerror', None) or exc}")
+        wrong = _original_problem(data, kind)
+        if wrong is not None:
+            return Problem(location, f"{MEDIA_FOLDER}/{name}: {wrong}", "replace the file, or remove the reference")
+        self.files[name] = data
+        self.sources[name] = path
+        self._kinds[name] = kind
+        return name
+
+
+def _original_problem(data: bytes, kind: str) -> str | None:
+    """Why a media folder file cannot be shipped as what its reference uses it for, or None."""
+    from neurodeck.render.svg import looks_like_svg, svg_problem
+
+    if kind == "sound":
+        return None if sniff_audio(data) else f"not a sound Anki plays ({_KINDS['sound'][1][7:]})"
+    if sniff(data) is not None:
+        return None
+    if looks_like_svg(data):
+        why = svg_problem(data)
+        return None if why is None else f"this SVG image cannot be shipped: {why}"
+    return "not a PNG, JPEG, GIF, WebP or SVG image (the content is checked, not the name)"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from neurodeck.apkg.notetypes import CustomNoteType
 from neurodeck.checks.names import name_problem
-from neurodeck.model import CARD_TYPES, Card, CardFile, Problem, Text, fields_of
+from neurodeck.model import CARD_TYPES, FORMATS, Card, CardFile, Problem, Text, fields_of
 from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, Reader, parse_mapping
 from neurodeck.source.yamlnodes import YMap, YSeq, YValue, describe
 
@@ -27,6 +27,11 @@ def load_card_file(path: Path, notetypes: tuple[CustomNoteType, ...] = ()) -> tu
     if subtopic and wrong:
         r.error(subtopic.location, *wrong)
     file_tags = r.text_list(value, "tags")
+    fmt = r.text(value, "format") if "format" in value.items else None
+    if fmt is not None and fmt.value not in FORMATS:
+        r.error(fmt.location, f"unknown format '{fmt.value}'",
+                "markdown (the default) or html (fields stored exactly as written, as `neurodeck adopt` writes them)")
+    file_format = fmt.value if fmt is not None and fmt.value in FORMATS else "markdown"
     cards: list[Card] = []
     if "cards" not in value.items:
         r.error(value.location, "missing required key 'cards'")
@@ -36,16 +41,16 @@ def load_card_file(path: Path, notetypes: tuple[CustomNoteType, ...] = ()) -> tu
             r.error(items.location if items else loc, "'cards' must be a non-empty list of cards")
         else:
             for item in items.items:
-                card = _read_card(r, item, subtopic.value if subtopic else "", path, notetypes)
+                card = _read_card(r, item, subtopic.value if subtopic else "", path, notetypes, file_format)
                 if card is not None:
                     cards.append(card)
     if subtopic is None:
         return None, problems
-    return CardFile(path=path, subtopic=subtopic, tags=file_tags, cards=cards), problems
+    return CardFile(path=path, subtopic=subtopic, tags=file_tags, cards=cards, format=file_format), problems
 
 
 def _read_card(r: Reader, item: YValue, subtopic: str, path: Path,
-               notetypes: tuple[CustomNoteType, ...] = ()) -> Card | None:
+               notetypes: tuple[CustomNoteType, ...] = (), file_format: str = "markdown") -> Card | None:
     """One card, or None when it has no usable id or type; its problems go to `r`.
 
     A key the card leaves out costs one set lookup: most cards in a large deck have only an id,
@@ -112,13 +117,14 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path,
         r.check_keys(lint, ("ignore", "why"), "a card's lint settings")
         lint_ignore = r.text_list(lint, "ignore", required=True)
         lint_why = r.text(lint, "why", required=True)
+    guid = r.text(item, "guid", required=True) if "guid" in items else None
     if card_id is None:
         return None
     return Card(id=card_id, type=kind_value, location=item.location, subtopic=subtopic, file_path=path,
                 tags=tags, retired=retired, why=why, lint_ignore=lint_ignore, lint_why=lint_why,
                 named_fields=named_fields,
                 question=fields.get("question"), answer=fields.get("answer"), text=fields.get("text"),
-                extra=fields.get("extra"), source=fields.get("source"))
+                extra=fields.get("extra"), source=fields.get("source"), guid=guid, format=file_format)
 
 
 def _notetype(notetypes: tuple[CustomNoteType, ...], written: str) -> CustomNoteType | None:

@@ -32,6 +32,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
     notetypes = r.text_list(value, "notetypes") if "notetypes" in value.items else None
     lint = r.mapping(value, "lint")
     synonyms = r.mapping(value, "synonyms")
+    keep_markup = "keep_markup" in value.items and r.flag(value, "keep_markup")
     if name is None or namespace is None:
         return None, problems
     wrong = name_problem(name.value, "deck name")
@@ -53,6 +54,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
         cards=cards, output=output_value, location=value.location,
         lint={key: (loc, v) for key, (loc, v) in lint.items.items()} if lint else {}, glossary=glossary,
         synonyms=dict(synonyms.items) if synonyms else {}, version=version, notetypes=notetypes,
+        keep_markup=keep_markup,
     )
     return manifest, problems
 

@@ -11,10 +11,10 @@ from neurodeck.project import shown_path
 from neurodeck.source.yamlnodes import YMap, YScalar, describe, parse, read_text
 
 MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "version", "lint", "glossary",
-                 "synonyms", "notetypes")
-FILE_KEYS = ("subtopic", "tags", "cards")
+                 "synonyms", "notetypes", "keep_markup")
+FILE_KEYS = ("subtopic", "tags", "format", "cards")
 CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired", "why", "lint",
-             "fields")
+             "fields", "guid")
 _TRUE, _FALSE = FLAG_VALUES[True], FLAG_VALUES[False]
 MAX_FIELD_CHARS = 100_000  # far beyond any real card; keeps rendering and Anki's editor responsive
 _new = tuple.__new__

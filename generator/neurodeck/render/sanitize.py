@@ -1,0 +1,210 @@
+"""The one HTML allow-list of every field, and the sanitizer that reports what it keeps and removes.
+
+Markdown fields are rendered, then cleaned with the allow-list (`markdown_cleaner`). HTML fields
+(a card file's `format: html`, what `neurodeck adopt` writes) are stored byte for byte, because
+any change, even a re-serialisation, changes the note for every student who has it: `sanitize`
+keeps a field as written when it holds nothing to remove, and otherwise cleans it with the same
+policy, reporting each thing it found. Two kinds of finding:
+
+- markup: formatting outside the allow-list (span, div, font, style and class attributes,
+  comments...), kept only when the manifest sets `keep_markup: true`;
+- removed: what is never kept: scripts and other active elements, event handlers, `javascript:`
+  and other script URLs, remote addresses (links, images, CSS `url()`), unknown attributes.
+
+A field is kept as written only when three independent readings agree that it holds nothing to
+remove: Python's HTML parser (which finds the report), ammonia (html5ever, a browser-grade parser,
+through nh3) whose cleaned output must have exactly the same elements and attributes, and a scan
+of the raw text for anything that could run a script.
+"""
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from typing import NamedTuple
+
+import nh3
+
+ALLOWED_TAGS = frozenset({
+    "b", "i", "u", "em", "strong", "sub", "sup", "br", "p", "ul", "ol", "li", "code", "pre",
+    "blockquote", "img", "a", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "del", "s", "table", "thead",
+    "tbody", "tr", "th", "td",
+})
+ALLOWED_ATTRIBUTES = {"img": {"src", "alt", "title"}, "a": {"href", "title"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}  # Markdown links: remote ones are then refused with a location
+
+# Formatting that Anki's editor and pasted text leave in fields: harmless, but outside the allow-list.
+MARKUP_TAGS = frozenset({
+    "span", "div", "font", "center", "small", "big", "mark", "strike", "tt", "kbd", "samp", "var", "abbr",
+    "cite", "q", "dfn", "ins", "dl", "dt", "dd", "caption", "tfoot", "col", "colgroup", "ruby", "rt", "rp",
+    "wbr", "figure", "figcaption", "section", "article", "header", "footer", "aside", "address", "details",
+    "summary", "nobr",
+})
+MARKUP_ATTRIBUTES = frozenset({
+    "style", "class", "id", "title", "dir", "lang", "align", "valign", "width", "height", "color", "face",
+    "size", "bgcolor", "border", "colspan", "rowspan", "cellpadding", "cellspacing", "start", "type", "alt",
+    "span", "nowrap", "clear", "open", "reversed", "value",
+})
+# Elements removed with their content: they run code, load documents or hide text Anki would show.
+_ACTIVE = frozenset({
+    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "svg", "math", "template",
+    "noscript", "noembed", "noframes", "xmp", "plaintext", "title", "textarea", "select", "form", "input",
+    "button", "link", "meta", "base", "audio", "video", "source", "track", "canvas", "portal", "param",
+})
+
+MARKUP, REMOVED = "markup", "removed"
+
+
+class Finding(NamedTuple):
+    """One thing in a field outside the allow-list: MARKUP (kept with keep_markup) or REMOVED."""
+
+    kind: str
+    what: str  # e.g. "<span style>", "<script>", "event handler onclick on <img>"
+
+
+class Sanitized(NamedTuple):
+    html: str  # the field as packaged: the input itself unless something had to go
+    findings: tuple[Finding, ...]
+    kept: bool  # the input is packaged byte for byte
+
+
+_URL_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
+_REMOTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:[/\\]{2}|^\s*[/\\]{2}")
+_CSS_BAD = re.compile(r"url\s*\(|expression\s*\(|@import|behavior\s*:|-moz-binding|javascript:", re.IGNORECASE)
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
+# The raw text's last line of defence: anything a browser could run, in any spelling a parser might read.
+_RISKY = re.compile(
+    r"<\s*/?\s*(?:script|iframe|frame|object|embed|applet|svg|math|style|base|meta|link|form|template|"
+    r"noscript|xmp|plaintext)\b|<[^>]*?[\s/\"']on[a-z]+\s*=|(?:java|vb)script\s*:",
+    re.IGNORECASE)
+
+
+def attribute_verdict(tag: str, name: str, value: str, keep_markup: bool) -> Finding | None:
+    """Why attribute `name`="value" of <tag> goes (or, for MARKUP, goes unless kept); None: allowed."""
+    if name.startswith("on"):
+        return Finding(REMOVED, f"event handler {name} on <{tag}>")
+    plain = _INVISIBLE.sub("", html.unescape(value)).lower()
+    if plain.startswith(("javascript:", "vbscript:", "data:text", "data:application")):
+        return Finding(REMOVED, f"script address in {name} of <{tag}>")
+    if name in ("href", "src"):
+        if (tag, name) not in (("a", "href"), ("img", "src")):
+            return Finding(REMOVED, f"{name} of <{tag}>")
+        if _REMOTE.search(value) or (_URL_SCHEME.match(value) and not plain.startswith("mailto:")) or \
+                value.lstrip().startswith(("/", "\\")):
+            if _REMOTE.search(value):
+                return Finding(REMOVED, f"remote address in {name} of <{tag}>: {value[:80]}")
+            return Finding(REMOVED, f"address {value[:80]!r} in {name} of <{tag}>")
+        return None
+    if _REMOTE.search(value):
+        return Finding(REMOVED, f"remote address in {name} of <{tag}>: {value[:80]}")
+    if name == "style" and _CSS_BAD.search(value):
+        return Finding(REMOVED, f"style of <{tag}> loading or running something ({value[:60]})")
+    if name in ALLOWED_ATTRIBUTES.get(tag, ()):
+        return None
+    if name in MARKUP_ATTRIBUTES:
+        return Finding(MARKUP, f"<{tag} {name}>")
+    return Finding(REMOVED, f"attribute {name} of <{tag}>")
+
+
+def tag_verdict(tag: str) -> Finding | None:
+    """Why element <tag> goes (or, for MARKUP, goes unless kept); None: allowed."""
+    if tag in ALLOWED_TAGS:
+        return None
+    if tag in MARKUP_TAGS:
+        return Finding(MARKUP, f"<{tag}>")
+    if tag in _ACTIVE:
+        return Finding(REMOVED, f"<{tag}> element")
+    return Finding(REMOVED, f"unknown element <{tag}>")
+
+
+class _Scan(HTMLParser):
+    """Every start tag with its attributes, and comments, as Python's HTML parser reads them."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        self.comments = 0
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, tuple((name, value or "") for name, value in attrs)))
+
+    handle_startendtag = handle_starttag
+
+    def handle_comment(self, data: str) -> None:
+        self.comments += 1
+
+    def unknown_decl(self, data: str) -> None:  # <![CDATA[...]]> and the like
+        self.comments += 1
+
+
+def findings_of(text: str, keep_markup: bool = False) -> list[Finding]:
+    """What `text` holds outside the allow-list, in order, each thing once."""
+    scan = _Scan(text)
+    found: dict[Finding, None] = {}
+    for tag, attrs in scan.tags:
+        verdict = tag_verdict(tag)
+        if verdict is not None:
+            found[verdict] = None
+        for name, value in attrs:
+            verdict = attribute_verdict(tag, name, value, keep_markup)
+            if verdict is not None:
+                found[verdict] = None
+    if scan.comments:
+        found[Finding(MARKUP, "comment <!-- -->")] = None
+    return list(found)
+
+
+_CLEANERS: dict[bool, nh3.Cleaner] = {}
+
+
+def _field_cleaner(keep_markup: bool) -> nh3.Cleaner:
+    cleaner = _CLEANERS.get(keep_markup)
+    if cleaner is None:
+        tags = set(ALLOWED_TAGS | (MARKUP_TAGS if keep_markup else set()))
+        names = {n for names in ALLOWED_ATTRIBUTES.values() for n in names}
+        attributes = {"*": set(MARKUP_ATTRIBUTES | names)} if keep_markup else \
+            {tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()}
+
+        def attribute_filter(tag: str, name: str, value: str) -> str | None:
+            verdict = attribute_verdict(tag, name, value, keep_markup)
+            return value if verdict is None or (verdict.kind == MARKUP and keep_markup) else None
+
+        cleaner = _CLEANERS[keep_markup] = nh3.Cleaner(
+            tags=tags, attributes=attributes, attribute_filter=attribute_filter, url_schemes={"mailto"},
+            clean_content_tags=set(_ACTIVE - tags), strip_comments=not keep_markup, link_rel=None)
+    return cleaner
+
+
+def sanitize(text: str, keep_markup: bool = False) -> Sanitized:
+    """An HTML field as it may be packaged, with what was found outside the allow-list.
+
+    Returned unchanged (byte for byte) when nothing has to go: no finding, or only markup
+    findings and `keep_markup`. Otherwise cleaned by ammonia with the same policy."""
+    if "<" not in text:  # no element, so no attribute: plain text and entities only
+        return Sanitized(text, (), True)
+    findings = findings_of(text, keep_markup)
+    must_go = any(f.kind == REMOVED or not keep_markup for f in findings)
+    cleaned = _field_cleaner(keep_markup).clean(text)
+    if not must_go:
+        # Consensus: ammonia must keep every element and attribute Python's parser found, and
+        # the raw text must hold nothing a browser could run.
+        if _Scan(cleaned).tags != _Scan(text).tags or _RISKY.search(text):
+            findings.append(Finding(REMOVED, "markup that browsers may read differently"))
+            must_go = True
+    if not must_go:
+        return Sanitized(text, tuple(findings), True)
+    return Sanitized(cleaned, tuple(findings), False)
+
+
+_MARKDOWN_CLEANER: nh3.Cleaner | None = None
+
+
+def markdown_cleaner() -> nh3.Cleaner:
+    """The allow-list cleaner of rendered Markdown (remote links are refused later, with a location)."""
+    global _MARKDOWN_CLEANER
+    if _MARKDOWN_CLEANER is None:
+        _MARKDOWN_CLEANER = nh3.Cleaner(tags=set(ALLOWED_TAGS), attributes=ALLOWED_ATTRIBUTES,
+                                        url_schemes=URL_SCHEMES, strip_comments=True)
+    return _MARKDOWN_CLEANER
