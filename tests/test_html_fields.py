@@ -8,10 +8,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import PNG, import_package, write
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import PNG, import_package, write
 from neurodeck.pipeline.build import build
 from neurodeck.render.sanitize import MARKUP, REMOVED, sanitize
 
