@@ -371,3 +371,60 @@ def test_every_command_handles_custom_type_cards(deck):
     upgrade = run("check-upgrade", "v1/anatomy.apkg", "v2/anatomy.apkg")
     assert upgrade.exit_code == 0, upgrade.output
     assert run("verify", "v2/anatomy.apkg").exit_code == 0
+
+
+OCCLUSION = """\
+name: Anatomy Occlusion
+kind: occlusion
+fields: [Occlusion, Image, Header, Back Extra, Comments]
+templates:
+  - name: Image Occlusion
+    front: |
+      {{#Header}}<div>{{Header}}</div>{{/Header}}
+      <div style="display: none">{{cloze:Occlusion}}</div>
+      <div id="err"></div>
+      <div id="image-occlusion-container">{{Image}}<canvas id="image-occlusion-canvas"></canvas></div>
+      <script>try { anki.imageOcclusion.setup(); } catch (exc) { document.getElementById("err").innerHTML = exc; }</script>
+    back: |
+      {{#Header}}<div>{{Header}}</div>{{/Header}}
+      <div style="display: none">{{cloze:Occlusion}}</div>
+      <div id="image-occlusion-container">{{Image}}<canvas id="image-occlusion-canvas"></canvas></div>
+      <script>try { anki.imageOcclusion.setup(); } catch (exc) {}</script>
+      {{#Back Extra}}<div>{{Back Extra}}</div>{{/Back Extra}}
+"""
+
+
+def test_an_occlusion_kind_is_anki_s_image_occlusion_note_type(deck, collection):
+    from conftest import PNG
+
+    write(deck / "notetypes" / "anatomy-occlusion.yaml", OCCLUSION)
+    (deck / "cards" / "media").mkdir()
+    (deck / "cards" / "media" / "brain.png").write_bytes(PNG)
+    write(deck / "cards" / "b.yaml", "subtopic: Figures\ncards:\n  - id: insula-figure\n    type: anatomy-occlusion\n"
+          "    fields:\n      Occlusion: '{{c1::image-occlusion:rect:left=.1:top=.1:width=.3:height=.2:oi=1}}"
+          "{{c2::image-occlusion:ellipse:left=.5:top=.5:width=.2:height=.2:oi=1}}'\n"
+          "      Image: '![](media/brain.png)'\n      Header: Name the shaded region\n")
+    result = build(MANIFEST, deck / "dist", now=1_700_000_000)
+    assert result.ok, [p.format() for p in result.problems]
+    log = import_package(collection, result.output)
+    assert not log.conflicting
+    assert collection.fix_integrity() == ("Database rebuilt and optimized.", True)
+    nt = collection.models.by_name("Anatomy Occlusion")
+    assert nt["type"] == 1 and nt["originalStockKind"] == 6
+    assert [(f["tag"], f["preventDeletion"]) for f in nt["flds"]] == [(0, True), (1, True), (2, True), (3, True),
+                                                                        (4, False)]
+    nid = collection.find_notes('"note:Anatomy Occlusion"')[0]
+    assert len(collection.get_note(nid).cards()) == 2
+    parsed = collection.get_image_occlusion_note(note_id=nid)
+    shapes = parsed.note.occlusions
+    assert sorted((o.ordinal, s.shape) for o in shapes for s in o.shapes) == [(1, "rect"), (2, "ellipse")]
+    assert parsed.note.header == "Name the shaded region"
+
+
+def test_an_occlusion_kind_needs_its_four_fields_and_the_occlusions_first(deck):
+    found = problems(deck, OCCLUSION.replace("fields: [Occlusion, Image, Header, Back Extra, Comments]",
+                                             "fields: [Occlusion, Image, Header]").replace(
+        "{{#Back Extra}}<div>{{Back Extra}}</div>{{/Back Extra}}", ""), name="anatomy-occlusion")
+    assert one(found, "needs at least 4 fields").startswith("notetypes/anatomy-occlusion.yaml:1:1: error: an occlusion")
+    found = problems(deck, OCCLUSION.replace("[Occlusion, Image,", "[Image, Occlusion,"), name="anatomy-occlusion")
+    assert one(found, "holds the occlusions").startswith("notetypes/anatomy-occlusion.yaml:3:10: error: the first field")

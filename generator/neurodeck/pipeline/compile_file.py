@@ -164,9 +164,10 @@ def _custom_fields(card: Card, nt: CustomNoteType, render: Callable[..., str],
     if nt.is_cloze:
         deletions = [(v, loc) for name, v, loc in zip(nt.fields, values, where) if name in nt.cloze_fields]
         found = []
-        for value, loc in deletions:
+        for index, (value, loc) in enumerate(deletions):
+            occlusions = nt.kind == "occlusion" and index == 0  # the first field, checked to be a cloze field
             found += [Problem(loc, message, hint or None, severity)
-                      for message, hint, severity in cloze.problems(value)]
+                      for message, hint, severity in cloze.problems(value, occlusions)]
         if not any(cloze.numbers(v) for v, _ in deletions) and not has_errors(found):
             found.append(Problem(deletions[0][1], "cloze card has no deletion",
                                  "mark what to hide as {{c1::text}} (optionally {{c1::text::hint}})"))

@@ -127,10 +127,11 @@ def _is_empty(hidden: str) -> bool:
     return not html.unescape(_TAG.sub("", hidden)).strip()
 
 
-def problems(text: str) -> list[tuple[str, str, str]]:
+def problems(text: str, occlusion: bool = False) -> list[tuple[str, str, str]]:
     """Where Anki would read a cloze field other than its author meant: (message, hint, severity).
 
-    `text` is the field's HTML as stored in the package."""
+    `text` is the field's HTML as stored in the package; `occlusion`: it is the occlusions field
+    of an image occlusion note type, whose deletions are Anki's image-occlusion shapes."""
     parsed = parse(text)
     found: list[tuple[str, str, str]] = []
     for marker in parsed.unrecognised:
@@ -148,6 +149,8 @@ def problems(text: str) -> list[tuple[str, str, str]]:
             found.append((f"'{marker}': Anki makes at most {MAX_NUMBER} cards per note",
                           f"number deletions from 1 to {MAX_NUMBER}, or split the text into several cards", "error"))
         if deletion.nodes and isinstance(deletion.nodes[0], str) and deletion.nodes[0].startswith("image-occlusion:"):
+            if occlusion:
+                continue
             found.append((f"'{marker}image-occlusion:' is Anki's image occlusion, which cards do not support",
                           "", "error"))
         elif _is_empty(deletion.text()):
