@@ -404,3 +404,27 @@ def test_the_preview_plays_the_sound_in_a_browser(project, tmp_path, browser):
         assert page.errors == [] and page.requests == [page.url]
     finally:
         page.close()
+
+
+def test_the_preview_reads_tts_aloud_in_a_browser(project, tmp_path, browser):
+    manifest = project / "decks" / "test-deck.yaml"
+    manifest.write_text(manifest.read_text() + "tts: [{field: Question, lang: en_US, speed: 1.5}, "
+                                                "{field: Text, lang: fr_FR}]\n")
+    path, problems = write_preview(MANIFEST, tmp_path / "out")
+    assert path is not None, problems
+    page = Page(browser, path)
+    try:
+        # the browser's speech synthesis, recorded instead of heard
+        page.page.evaluate("() => { window.heard = []; speechSynthesis.speak = u => heard.push([u.text, u.lang, u.rate]); }")
+        buttons = page.page.locator("#card-mn-discovery-1 .pv-side:first-child button.pv-tts")
+        assert buttons.count() == 1
+        buttons.click()
+        page.page.locator("#card-mn-f5-cloze-2 .pv-side:first-child button.pv-tts").click()
+        assert page.page.evaluate("heard") == [
+            ["Where were mirror neurons first recorded?", "en-US", 1.5],
+            ["Mirror neurons were first recorded in area F5 of the blank.", "fr-FR", 1]]
+        assert page.page.locator("#card-mn-discovery-1 .pv-side:last-child button.pv-tts").count() == 0
+        assert "[anki:tts" not in page.page.text_content("main")
+        assert page.errors == [] and page.requests == [page.url]
+    finally:
+        page.close()

@@ -147,6 +147,16 @@ class CardFile:
     format: str = "markdown"
 
 
+class Speech(NamedTuple):
+    """A `tts` entry: Anki reads `field` aloud in `lang` ({{tts lang voices=... speed=...:field}})."""
+
+    field: Text
+    lang: Text
+    voices: tuple[str, ...] = ()
+    speed: str | None = None  # as written, e.g. "1.2"
+    location: Location = Location("")
+
+
 @dataclass
 class Manifest:
     """A deck manifest: which card files make which deck."""
@@ -166,6 +176,7 @@ class Manifest:
     version: Text | None = None  # the release version, set by `neurodeck release`
     notetypes: list[Text] | None = None  # globs of note type files; None: the default (project.py)
     keep_markup: bool = False  # HTML fields keep formatting outside the allow-list (render/sanitize.py)
+    tts: list[Speech] = field(default_factory=list)  # fields the built-in note types read aloud
 
     @property
     def lock_path(self) -> Path:

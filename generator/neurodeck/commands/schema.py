@@ -22,6 +22,7 @@ from neurodeck.model import (
     fields_of,
 )
 from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, MANIFEST_KEYS
+from neurodeck.source.speech import LANG, VOICE
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]  # a JSON Schema, or a part of one
@@ -97,6 +98,22 @@ def card_file_schema() -> Schema:
     }
 
 
+_SPEECH: Schema = {
+    "type": "object", "additionalProperties": False, "required": ["field", "lang"],
+    "properties": {
+        "field": dict(_TEXT, description="The field Anki reads aloud: on the front if the front shows it, "
+                      "else on the back."),
+        "lang": {"type": "string", "pattern": f"^{LANG.pattern}$", "description": "Language and region, e.g. en_US."},
+        "voices": {"oneOf": [{"type": "string", "pattern": f"^{VOICE.pattern}$"},
+                             {"type": "array", "items": {"type": "string", "pattern": f"^{VOICE.pattern}$"}}],
+                   "description": "Preferred voices, as Anki names them (Apple_Samantha, Microsoft_Zira)."},
+        "speed": {"type": ["number", "string"], "description": "1 is normal, 0.8 slower, 1.5 faster."},
+    },
+}
+TTS_SCHEMA: Schema = {"oneOf": [_SPEECH, {"type": "array", "minItems": 1, "items": _SPEECH}],
+                      "description": "Fields Anki reads aloud with text-to-speech ({{tts ...}} in the templates)."}
+
+
 def manifest_schema() -> Schema:
     """The schema of a deck manifest (decks/*.yaml)."""
     properties: dict[str, Schema] = {key: dict(_OPTIONAL_TEXT) for key in MANIFEST_KEYS}
@@ -121,6 +138,7 @@ def manifest_schema() -> Schema:
                      "description": "Answer -> its other accepted forms; lint flags type-in cards with such answers."},
         "keep_markup": dict(_FLAG, description="HTML card files keep formatting outside the allow-list (spans, "
                             "divs, fonts, styles) as written; scripts and remote addresses are never kept."),
+        "tts": TTS_SCHEMA,
     })
     return {"$schema": DIALECT, "title": "neurodeck deck manifest", "type": "object", "additionalProperties": False,
             "required": ["name", "namespace", "cards"], "properties": properties}

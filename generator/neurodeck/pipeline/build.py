@@ -23,6 +23,7 @@ from neurodeck import lockfile, releases
 from neurodeck.apkg import files
 from neurodeck.apkg.collection import Collection, PackDeck, write_package
 from neurodeck.apkg.notetypes import CustomNoteType, NoteType, note_types
+from neurodeck.apkg.speech import check_fields, with_speech
 from neurodeck.checks.frozen_types import check_frozen
 from neurodeck.checks.names import check_deck_name, check_merged_names
 from neurodeck.checks.rules import (
@@ -130,7 +131,11 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.manifest = manifest
     own = load_notetypes(manifest)
     result.problems += own.problems
-    result.notetypes = {**note_types(manifest.namespace), **{nt.key: nt for nt in own.notetypes}}
+    builtin = note_types(manifest.namespace)
+    result.problems += check_fields(manifest.tts, [f for nt in builtin.values() for f in nt.fields],
+                                    "the built-in note types")
+    builtin = {kind: with_speech(nt, manifest.tts) for kind, nt in builtin.items()}
+    result.notetypes = {**builtin, **{nt.key: nt for nt in own.notetypes}}
     own_ids = {nt.id: nt.key for nt in own.notetypes}
     result.problems += check_frozen(own.declared, result.old_lock)
     if not result.ok:

@@ -8,6 +8,7 @@ from neurodeck.checks.names import name_problem, slug
 from neurodeck.model import SLUG_PATTERN, VERSION_PATTERN, Location, Manifest, Problem
 from neurodeck.project import project_root
 from neurodeck.source.reader import MANIFEST_KEYS, Reader, parse_mapping
+from neurodeck.source.speech import read_speech
 
 VERSION = re.compile(VERSION_PATTERN)
 
@@ -30,6 +31,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
     if version is not None and not VERSION.fullmatch(version.value):
         r.error(version.location, f"version '{version.value}' must be numbers separated by dots, e.g. 1.2.0")
     notetypes = r.text_list(value, "notetypes") if "notetypes" in value.items else None
+    tts = read_speech(r, value)
     lint = r.mapping(value, "lint")
     synonyms = r.mapping(value, "synonyms")
     keep_markup = "keep_markup" in value.items and r.flag(value, "keep_markup")
@@ -55,6 +57,7 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Problem]]:
         lint={key: (loc, v) for key, (loc, v) in lint.items.items()} if lint else {}, glossary=glossary,
         synonyms=dict(synonyms.items) if synonyms else {}, version=version, notetypes=notetypes,
         keep_markup=keep_markup,
+        tts=tts,
     )
     return manifest, problems
 

@@ -11,7 +11,7 @@ from neurodeck.project import shown_path
 from neurodeck.source.yamlnodes import YMap, YScalar, describe, parse, read_text
 
 MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "version", "lint", "glossary",
-                 "synonyms", "notetypes", "keep_markup")
+                 "synonyms", "notetypes", "keep_markup", "tts")
 FILE_KEYS = ("subtopic", "tags", "format", "cards")
 CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired", "why", "lint",
              "fields", "guid")

@@ -4,8 +4,9 @@ Each card is rendered from the note's fields with the note type's own templates 
 (template.py). The page needs no network: its stylesheet and script (assets/, package data),
 images (as data: URLs) and, when the deck has maths, the MathJax build shipped in the package
 (mathjax/) are inlined, and a Content-Security-Policy forbids every request. A sound tag becomes
-an <audio controls> element playing the packaged file (a data: URL), where Anki shows its play
-button.
+an <audio controls> element playing the packaged file (a data: URL), and a text-to-speech tag a
+button that reads the text with the browser's own speech synthesis, where Anki shows its play
+buttons.
 """
 from __future__ import annotations
 
@@ -251,7 +252,36 @@ def _inline_media(body: str, media: dict[str, bytes]) -> str:
         body = _IMG_SRC.sub(image, body)
     if "[sound:" in body:
         body = SOUND_TAG.sub(sound, body)
+    if "[anki:tts " in body:
+        body = _TTS.sub(_speech_button, body)
     return body
+
+
+# What the template's tts filter writes (rslib's tts_filter), options as speech.py allows them.
+_TTS = re.compile(r"\[anki:tts lang=(\S+?)((?: [a-z_]+=[^\s\]]*)*)\](.*?)\[/anki:tts\]", re.DOTALL)
+
+
+# rslib/src/text.rs: HTML_LINEBREAK_TAGS become spaces, then HTML (comments, styles, scripts, tags) goes.
+_LINEBREAK_TAGS = re.compile(r"</?(?:br|address|article|aside|blockquote|canvas|dd|div|dl|dt|fieldset|figcaption"
+                             r"|figure|footer|form|h[1-6]|header|hr|li|main|nav|noscript|ol|output|p|pre|section"
+                             r"|table|tfoot|ul|video)>", re.IGNORECASE)
+_ANY_HTML = re.compile(r"(?si)<!--.*?-->|<style.*?>.*?</style>|<script.*?>.*?</script>|<.*?>")
+
+
+def _text_for_tts(body: str) -> str:
+    """What Anki's text-to-speech reads of a field (strip_html_for_tts)."""
+    return html.unescape(_ANY_HTML.sub("", _LINEBREAK_TAGS.sub(" ", body))).replace("\u00a0", " ")
+
+
+def _speech_button(match: re.Match) -> str:
+    """A button that reads the tag's text aloud in its language, as Anki's play button does."""
+    lang, options, text = match.groups()
+    speed = dict(option.split("=", 1) for option in options.split()).get("speed", "1")
+    spoken = _text_for_tts(text).replace("[...]", "blank")  # Anki's default cloze_blank
+    e = html.escape
+    return (f'<button type="button" class="pv-tts" data-lang="{e(lang.replace("_", "-"))}" data-speed="{e(speed)}" '
+            f'data-text="{e(spoken)}" title="Anki reads this aloud ({e(lang)})" aria-label="Read aloud ({e(lang)})">'
+            "&#128266;</button>")
 
 
 # ---- writing ----------------------------------------------------------------------------------------

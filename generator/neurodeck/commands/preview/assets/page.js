@@ -84,6 +84,16 @@
   stored = null;
   try { stored = localStorage.getItem("neurodeck-preview-night"); } catch (e) { stored = null; }
   setNight(stored === null ? window.matchMedia("(prefers-color-scheme: dark)").matches : stored === "1", false);
+  // Text-to-speech buttons (Anki's {{tts}} tags): the browser's own voice for the language.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button.pv-tts") : null;
+    if (!button || !window.speechSynthesis) { return; }
+    var utterance = new SpeechSynthesisUtterance(button.getAttribute("data-text"));
+    utterance.lang = button.getAttribute("data-lang");
+    utterance.rate = Number(button.getAttribute("data-speed")) || 1;
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(utterance);
+  });
   if (search.value) { filter(); }  // a value the browser restored
   document.body.setAttribute("data-ready", "true");
 })();

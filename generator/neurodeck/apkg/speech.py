@@ -1,0 +1,79 @@
+"""Text-to-speech in note types: Anki's `{{tts lang:Field}}` added to the side of each template
+that first shows the field, so Anki reads a question when it asks it and an answer when it
+reveals it.
+
+Only template text changes: fields and templates keep their names and ids, so students' note
+types update in place (a newer `mod`), never forked.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+from neurodeck.apkg import templates
+from neurodeck.apkg.notetypes import CustomNoteType, NoteType, Template
+from neurodeck.model import Problem, Speech
+
+_TYPED = {"type", "type-cloze", "type-nc"}  # the reviewer's type-in box
+AnyType = TypeVar("AnyType", NoteType, CustomNoteType)
+
+
+def tts_tag(speech: Speech, filters: str = "") -> str:
+    """`{{#Field}}{{tts en_US voices=A,B speed=1.2:Field}}{{/Field}}`, with `filters` ("cloze:")
+    before the field."""
+    options = [speech.lang.value]
+    if speech.voices:
+        options.append("voices=" + ",".join(speech.voices))
+    if speech.speed is not None:
+        options.append(f"speed={speech.speed}")
+    name = speech.field.value
+    # in the field's section: an empty field gets no play button that reads nothing
+    return f"{{{{#{name}}}}}{{{{tts {' '.join(options)}:{filters}{name}}}}}{{{{/{name}}}}}"
+
+
+def _shown(nodes: Iterable, front: bool) -> dict[str, str]:
+    """The fields a side shows, each with the filter prefix its tts tag needs ("cloze:" when the
+    side shows it through the cloze filter, so that Anki reads the blanks as blanks). A type-in
+    field is a box on the front and the expected answer on the back."""
+    found: dict[str, str] = {}
+    for node in nodes:
+        if isinstance(node, templates.Replacement):
+            if node.key == "FrontSide" or (front and _TYPED & set(node.filters)) or \
+                    any(f.startswith("tts ") for f in node.filters):
+                continue
+            if "cloze" in node.filters or node.key not in found:
+                found[node.key] = "cloze:" if "cloze" in node.filters else ""
+        elif isinstance(node, templates.Section):
+            for key, prefix in _shown(node.children, front).items():
+                found.setdefault(key, prefix)
+    return found
+
+
+def speak(template: Template, speeches: Sequence[Speech]) -> Template:
+    """The template with a tts tag for each spoken field: on the front if the front shows the
+    field, else on the back if the back does."""
+    front, back = _shown(templates.parse(template.qfmt), True), _shown(templates.parse(template.afmt), False)
+    qfmt, afmt = template.qfmt, template.afmt
+    for speech in speeches:
+        name = speech.field.value
+        if name in front:
+            qfmt += tts_tag(speech, front[name])
+        elif name in back:
+            afmt += tts_tag(speech, back[name])
+    return dataclasses.replace(template, qfmt=qfmt, afmt=afmt)
+
+
+def with_speech(note_type: AnyType, speeches: Sequence[Speech]) -> AnyType:
+    """The note type reading aloud those of `speeches` whose field it has."""
+    mine = [s for s in speeches if s.field.value in note_type.fields]
+    if not mine:
+        return note_type
+    return dataclasses.replace(note_type, templates=tuple(speak(t, mine) for t in note_type.templates))
+
+
+def check_fields(speeches: Sequence[Speech], fields: Iterable[str], what: str) -> list[Problem]:
+    """A tts entry naming a field none of the note types has, located."""
+    known = list(dict.fromkeys(fields))
+    return [Problem(s.field.location, f"tts field '{s.field.value}' is not a field of {what}",
+                    f"one of: {', '.join(known)}") for s in speeches if s.field.value not in known]
