@@ -9,13 +9,18 @@ from pathlib import Path
 
 import cmarkgfm
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from conftest import PNG, REPO
 from neurodeck.cli import main
+from neurodeck.model import Location, Note, Problem
 from neurodeck.pipeline import stamps as fresh
 from neurodeck.pipeline.build import build
-from neurodeck.pipeline.store import cache_root
+from neurodeck.pipeline.cache import decode, encode
+from neurodeck.pipeline.compile_file import FileResult
+from neurodeck.pipeline.store import Store, cache_root
 
 MANIFEST = Path("decks/test-deck.yaml")
 
@@ -135,3 +140,30 @@ def test_work_is_sent_in_shrinking_batches_that_cover_every_file_in_order():
         assert [job for batch in batches for job in batch] == list(range(count))
         sizes = [len(batch) for batch in batches]
         assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+
+
+_text = st.text(st.characters(codec="utf-8") | st.sampled_from(["\udcff", "\ud800", "é", "\0"]), max_size=12)
+_where = st.builds(Location, _text, st.integers(0, 10**6), st.integers(0, 10**6))
+_note = st.builds(Note, _text, _where, st.sampled_from(["basic", "cloze", "x"]) | _text, _where, _text,
+                  st.lists(_text, max_size=4).map(tuple), st.lists(st.sampled_from(["a", "b::c"]) | _text, max_size=4).map(tuple),
+                  _text, st.lists(st.integers(0, 30), max_size=3).map(tuple), st.lists(_text, max_size=2).map(tuple),
+                  _text, _text, st.integers(0, 2**32 - 1), _text, st.booleans(), st.booleans())
+_result = st.builds(FileResult, st.builds(Path, _text.filter(bool)), st.lists(_note, max_size=6),
+                    st.lists(st.builds(Problem, _where, _text, st.none() | _text, st.sampled_from(["error", "warning"])),
+                             max_size=3),
+                    st.dictionaries(_text, _text, max_size=2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(result=_result)
+def test_a_file_result_comes_back_from_the_sealed_cache_as_it_was_filed(tmp_path_factory, result):
+    """Any text, names with undecodable bytes (lone surrogates) included: what a rebuild reads
+    from the cache equals what the build filed, or (never silently different) is a miss."""
+    store = Store.open(tmp_path_factory.mktemp("store"))
+    entry = store.folder / "files" / "ab" / "abc"
+    store.write(entry, "abc", encode(result))
+    back = decode(store.read(entry, "abc"))
+    assert back == result
+    assert [type(n) for n in back.notes] == [Note] * len(result.notes)
+    assert all(type(n.location) is Location and type(n.id_location) is Location for n in back.notes)
+    assert decode(store.read(entry, "abd")) is None  # filed under another key: foreign

@@ -70,9 +70,23 @@ class FileCache:
 
 
 def encode(result: FileResult) -> list[Any]:
-    """A file's result as plain JSON values (named tuples become arrays)."""
-    return [str(result.path), result.notes, [(p.location, p.message, p.hint, p.severity) for p in result.problems],
-            result.media]
+    """A file's result as plain JSON values: each note an array whose repeated strings (paths,
+    note type, subtopic, deck, tags) are indexes into the record's own list of strings, so that
+    a rebuild decodes each of them once per file rather than once per note."""
+    strings: dict[str, int] = {}
+
+    def at(text: str) -> int:
+        return strings.setdefault(text, len(strings))
+
+    notes = [(n.id, at(n.id_location.path), n.id_location.line, n.id_location.column, at(n.type),
+              at(n.location.path), n.location.line, n.location.column, at(n.subtopic), n.fields,
+              [at(tag) for tag in n.tags], at(n.deck), n.ords, n.media, n.guid, n.sort_field, n.checksum,
+              n.hash, n.retired, n.given_guid) for n in result.notes]
+    problems = [(tuple(p.location), p.message, p.hint, p.severity) for p in result.problems]
+    return [str(result.path), list(strings), notes, problems, result.media]
+
+
+_new = tuple.__new__  # a named tuple from its values without a Python-level call: once per note
 
 
 def decode(value: Any) -> FileResult | None:
@@ -80,26 +94,23 @@ def decode(value: Any) -> FileResult | None:
     if value is None:
         return None
     try:
-        path, notes, problems, media = value
-        return FileResult(Path(path), [_note(*note) for note in notes],
-                          [Problem(_location(*where), message, hint, severity)
-                           for where, message, hint, severity in problems],
-                          {str(name): str(source) for name, source in media.items()})
-    except (TypeError, ValueError, AttributeError):
+        path, strings, notes, problems, media = value
+        # Interned, as rendering does: a large deck then holds each tag, deck and path name once.
+        text = [intern(s) for s in strings]
+        tags = text.__getitem__
+        return FileResult(
+            Path(path),
+            [_new(Note, (card_id, _new(Location, (text[id_path], id_line, id_column)), text[kind],
+                         _new(Location, (text[where], line, column)), text[subtopic], tuple(fields),
+                         tuple(map(tags, tag_ids)), text[deck], tuple(ords), tuple(images), guid, sort_field,
+                         checksum, digest, retired, given_guid))
+             for (card_id, id_path, id_line, id_column, kind, where, line, column, subtopic, fields, tag_ids, deck,
+                  ords, images, guid, sort_field, checksum, digest, retired, given_guid) in notes],
+            [Problem(Location(intern(where), line, column), message, hint, severity)
+             for (where, line, column), message, hint, severity in problems],
+            {str(name): str(source) for name, source in media.items()})
+    except (TypeError, ValueError, AttributeError, IndexError):
         return None
-
-
-def _location(path: str, line: int, column: int) -> Location:
-    return Location(intern(path), line, column)
-
-
-def _note(id: str, id_location: list, type: str, location: list, subtopic: str, fields: list, tags: list,
-          deck: str, ords: list, media: list, guid: str, sort_field: str, checksum: int, hash: str,
-          retired: bool, given_guid: bool) -> Note:
-    # Interned, as rendering does: a large deck then holds each tag, deck and path name once.
-    return Note(id, _location(*id_location), intern(type), _location(*location), intern(subtopic), tuple(fields),
-                tuple(map(intern, tags)), intern(deck), tuple(ords), tuple(media), guid, sort_field, checksum, hash,
-                retired, given_guid)
 
 
 # Below this many files a process pool costs more than it saves.

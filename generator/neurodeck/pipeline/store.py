@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 _MAGIC = b"NDJ1"  # the record format; other formats are foreign
 _SECRET_BYTES = 32
 
@@ -52,11 +54,16 @@ class Store:
         except (OSError, ValueError):
             return None
         header = len(_MAGIC) + hashlib.sha256().digest_size
+        payload = memoryview(blob)[header:]  # a rebuild reads megabytes: never copied
         if blob[:len(_MAGIC)] != _MAGIC or not hmac.compare_digest(blob[len(_MAGIC):header],
-                                                                   self._seal(key, blob[header:])):
+                                                                   self._seal(key, payload)):
             return None
         try:
-            return json.loads(blob[header:])
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:  # sealed, so ours: json.dumps wrote what orjson refuses
+            pass
+        try:
+            return json.loads(bytes(payload))
         except (ValueError, RecursionError):
             return None
 
@@ -65,7 +72,10 @@ class Store:
         cache that cannot be written only costs speed."""
         if self.secret is None:
             return
-        payload = json.dumps(value, separators=(",", ":")).encode("ascii")
+        try:
+            payload = orjson.dumps(value)
+        except orjson.JSONEncodeError:  # names with lone surrogates (undecodable bytes): json escapes them
+            payload = json.dumps(value, separators=(",", ":")).encode("ascii")
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,9 +103,11 @@ class Store:
                 except OSError:
                     pass
 
-    def _seal(self, key: str, payload: bytes) -> bytes:
+    def _seal(self, key: str, payload: bytes | memoryview) -> bytes:
         assert self.secret is not None
-        return hmac.new(self.secret, key.encode() + b"\0" + payload, hashlib.sha256).digest()
+        seal = hmac.new(self.secret, key.encode() + b"\0", hashlib.sha256)
+        seal.update(payload)
+        return seal.digest()
 
 
 def _alive(pid: int) -> bool:
