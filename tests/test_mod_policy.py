@@ -106,6 +106,36 @@ def test_the_package_in_the_output_folder_is_a_release_too(project, collection):
     assert student_after(collection, v1, v2, result.output) == extra_of(v1)
 
 
+def test_the_package_is_read_unless_the_last_build_wrote_it_with_the_lock_on_disk(project, tmp_path, monkeypatch):
+    """The package a build replaces shows no newer `mod`s when the last build wrote it with this
+    very lock, and is then not read (a large deck's rebuild saves the time); any other package in
+    its place, even with the lock unchanged, is read and shows its newer notes."""
+    from neurodeck.apkg import reader
+
+    opened = []
+    original = reader.open_collection
+    monkeypatch.setattr(reader, "open_collection", lambda path, *a, **k: opened.append(Path(path).name) or
+                        original(path, *a, **k))
+    release(project, "v1", T1)
+    assert opened == []  # nothing to read: no package in dist/ yet
+    edit(project, "Edited once.")
+    assert build(MANIFEST, project / "dist", now=T2).ok
+    assert opened == []  # the last build's package, with the lock written with it
+    other = tmp_path / "other"
+    shutil.copytree(project, other)
+    monkeypatch.chdir(other)
+    edit(other, "Edited elsewhere.")
+    newer = build(MANIFEST, other / "dist", now=T3)
+    assert newer.ok
+    monkeypatch.chdir(project)
+    shutil.copy(newer.output, project / "dist" / "test-deck.apkg")  # same lock, another package
+    opened.clear()
+    result = build(MANIFEST, project / "dist", now=T2 + 1)
+    assert opened == ["test-deck.apkg"]
+    assert not result.ok and "--previous dist/test-deck.apkg" in result.problems[0].hint
+    assert (project / "dist" / "test-deck.apkg").read_bytes() == newer.output.read_bytes()  # left as it was
+
+
 def test_a_deleted_lock_and_an_older_source_date_epoch_reach_students(project, collection):
     runner = CliRunner()
     done = runner.invoke(main, ["build"], env={"SOURCE_DATE_EPOCH": str(T2)})

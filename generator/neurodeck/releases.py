@@ -13,7 +13,7 @@ import hashlib
 import json
 import subprocess
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,29 +190,31 @@ class Watch:
     Of the package, only each note's `mod` is read at first. A note it shipped with the lock's
     own `mod` was built from the lock's entry (and that build was checked against what it could
     see then), so only notes newer than the lock, or missing from it, are read whole: on a large
-    deck, a fraction of a second instead of several."""
+    deck, a fraction of a second instead of several. A package that `written_with_lock` says
+    the last build wrote together with the lock now on disk is not read at all: all its `mod`s
+    are the lock's own, so it holds no note newer than the lock."""
 
-    def __init__(self, output: Path, lock_path: Path, namespace: str, own: Mapping[int, str] | None = None):
+    def __init__(self, output: Path, lock_path: Path, namespace: str, own: Mapping[int, str] | None = None,
+                 written_with_lock: Callable[[Path], bool] | None = None):
         self.releases = Releases()
         self._output, self._namespace, self._own = output, namespace, own
         self._package = ExitStack()
         self._db: CollectionReader | None = None
         self._mods: dict[str, int] = {}
-        self._thread = threading.Thread(target=self._load, args=(lock_path,), daemon=True)
+        self._thread = threading.Thread(target=self._load, args=(lock_path, written_with_lock), daemon=True)
         self._thread.start()
 
-    def _load(self, lock_path: Path) -> None:
+    def _load(self, lock_path: Path, written_with_lock: Callable[[Path], bool] | None) -> None:
         from neurodeck.apkg.reader import PackageError, open_collection
 
-        if self._output.is_file():
+        types = Releases()
+        if self._output.is_file() and not (written_with_lock is not None and written_with_lock(self._output)):
             try:
                 self._db = self._package.enter_context(open_collection(self._output))
                 self._mods = dict(self._db.note_mods())
                 types = _shipped_types(self._db.notetypes(), _shown(self._output), self._namespace, self._own)
             except PackageError:  # a damaged package is replaced, not a release
                 self._db, types = None, Releases()
-        else:
-            types = Releases()
         self.releases = from_locks(committed_locks(lock_path))
         self.releases.merge(types)
 

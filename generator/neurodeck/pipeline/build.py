@@ -6,6 +6,7 @@ Neither raises for bad content: problems come back as values.
 from __future__ import annotations
 
 import errno
+import functools
 import gc
 import hashlib
 import html
@@ -174,8 +175,10 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.inputs = {**own.inputs, **cache.digests}  # in the order stamps.matched_files lists them
     # Only now: the worker pool forks only while no other thread is alive, and the watch's thread
     # would make it spawn workers that import everything again (~0.5 s of CPU each on 30k cards).
-    watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace,
-                           own_ids) if out_dir else None
+    watch = None
+    if out_dir is not None:
+        watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace, own_ids,
+                               functools.partial(stamps.written_with_lock, manifest_path, out_dir))
     result.problems += check_duplicates(result.notes)
     result.problems += check_duplicate_guids(result.notes)
     result.problems += check_merged_names(result.notes)

@@ -132,12 +132,16 @@ def matched_files(manifest_path: Path, globs: list[str]) -> list[str]:
     return list(files)
 
 
+def _lock_digest(manifest_path: Path) -> str:
+    lock_path = manifest_path.with_suffix(".lock")
+    return _file_digest(lock_path) if lock_path.exists() else "no lock"
+
+
 def fingerprint(manifest_path: Path, inputs: dict[str, str]) -> str:
     """The fingerprint of a deck's inputs: code, manifest, lock, and `inputs` (path -> sha256)."""
-    lock_path = manifest_path.with_suffix(".lock")
     digest = hashlib.sha256(code_key().encode())
     digest.update(_file_digest(manifest_path).encode())
-    digest.update(_file_digest(lock_path).encode() if lock_path.exists() else b"no lock")
+    digest.update(_lock_digest(manifest_path).encode())
     for path, file_digest in inputs.items():
         digest.update(f"\0{path}\0{file_digest}".encode())
     return digest.hexdigest()
@@ -174,8 +178,22 @@ def record(manifest_path: Path, out_dir: Path, globs: list[str], inputs: dict[st
     """
     try:
         stamp = {"fingerprint": fingerprint(manifest_path, inputs), "globs": globs, "inputs": inputs,
-                 "media": media, "report": report}
+                 "media": media, "report": report, "lock": _lock_digest(manifest_path)}
         store, path, key = _stamp(manifest_path, out_dir)
         store.write(path, key, stamp)
     except OSError:
         pass
+
+
+def written_with_lock(manifest_path: Path, out_dir: Path, output: Path) -> bool:
+    """Whether `output` is the package that the last build of `manifest_path` into `out_dir`
+    wrote, and the lock on disk the one written with it: every note and note type in that
+    package then has its `mod` from this lock, so the package shows no `mod` the lock does not."""
+    try:
+        store, stamp_path, key = _stamp(manifest_path, out_dir)
+        stamp = store.read(stamp_path, key)
+        if stamp is None or Path(stamp["report"]["output"]).name != output.name:
+            return False
+        return stamp["lock"] == _lock_digest(manifest_path) and _file_digest(output) == stamp["report"]["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
