@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -276,3 +277,153 @@ def test_the_readme_tts_example_builds_and_anki_reads_it(project, tmp_path, coll
     assert [(t.lang, list(t.voices), round(t.speed, 2)) for t in card.question_av_tags()] == [("en_US", [], 1.0)]
     assert [(t.lang, list(t.voices), round(t.speed, 2)) for t in card.answer_av_tags()] == [
         ("en_US", ["Apple_Samantha", "Microsoft_Zira"], 0.9)]
+
+
+# ---- a deck's own note types -------------------------------------------------------------------
+
+OWN_TYPE = """\
+name: Anatomy Basic
+fields: [Front, Back, Notes]
+templates:
+  - name: Forward
+    front: "{{Front}}"
+    back: "{{FrontSide}}<hr id=answer>{{Back}}{{#Notes}}<div class=notes>{{Notes}}</div>{{/Notes}}"
+  - name: Backward
+    front: "{{#Notes}}{{Back}}{{/Notes}}"
+    back: "{{FrontSide}}<hr id=answer>{{Front}}"
+"""
+OWN_CLOZE = """\
+name: Anatomy Cloze
+kind: cloze
+fields: [Text, Extra]
+templates:
+  - {name: Cloze, front: "{{cloze:Text}}", back: "{{cloze:Text}}<div>{{Extra}}</div>"}
+"""
+OWN_CARDS = """\
+subtopic: Regions
+cards:
+  - id: one-way
+    type: anatomy-basic
+    fields: {Front: Where is the insula?, Back: Deep in the lateral sulcus.}
+  - id: both-ways
+    type: anatomy-basic
+    fields: {Front: Which lobe covers the insula?, Back: The opercula, Notes: Both directions.}
+  - id: own-cloze
+    type: anatomy-cloze
+    fields: {Text: "The {{c1::insula}} lies in the {{c2::lateral sulcus}}."}
+"""
+
+
+@pytest.fixture
+def own(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "own"
+    write(root / "decks" / "d.yaml", "name: Anatomy\nnamespace: anatomy-test\ncards: [cards/*.yaml]\n")
+    write(root / "notetypes" / "anatomy-basic.yaml", OWN_TYPE)
+    write(root / "notetypes" / "anatomy-cloze.yaml", OWN_CLOZE)
+    write(root / "cards" / "a.yaml", OWN_CARDS)
+    monkeypatch.chdir(root)
+    return root
+
+
+def own_release(root: Path, name: str, now: int) -> Path:
+    result = build(Path("decks/d.yaml"), root / "dist", now=now)
+    assert result.ok, [p.format() for p in result.problems]
+    return Path(shutil.copy(result.output, root / f"{name}.apkg"))
+
+
+def test_a_note_type_file_takes_tts_and_keeps_its_cards(own, collection):
+    v1 = own_release(own, "v1", 1_700_000_000)
+    import_package(collection, v1)
+    cards_before = collection.card_count()
+    models_before = {m["id"]: m["name"] for m in collection.models.all()}
+    answered = study_all(collection)
+    (own / "notetypes" / "anatomy-basic.yaml").write_text(
+        OWN_TYPE + "tts: [{field: Back, lang: en_GB}, {field: Front, lang: en_US, speed: 1.1}]\n")
+    (own / "notetypes" / "anatomy-cloze.yaml").write_text(OWN_CLOZE + "tts: {field: Text, lang: de_DE}\n")
+    v2 = own_release(own, "v2", 1_700_000_100)
+    log = import_package(collection, v2)
+    assert not log.new and not log.conflicting
+    assert {m["id"]: m["name"] for m in collection.models.all()} == models_before  # in place, no copy
+    assert collection.card_count() == cards_before == 5  # the Backward card still only with Notes
+    assert collection.db.scalar("select count() from revlog") == answered
+
+    one = collection.get_note(collection.find_notes("Where")[0])
+    [forward] = one.cards()
+    assert spoken(forward.question_av_tags()) == [("Where is the insula?", "en_US", [], 1.1)]
+    assert spoken(forward.answer_av_tags()) == [("Deep in the lateral sulcus.", "en_GB", [], 1.0)]
+    both = collection.get_note(collection.find_notes("Which")[0])
+    _, back = both.cards()
+    assert spoken(back.question_av_tags()) == [("The opercula", "en_GB", [], 1.0)]  # the prompt of Backward
+    assert spoken(back.answer_av_tags()) == [("Which lobe covers the insula?", "en_US", [], 1.1)]
+    cloze = collection.get_note(collection.find_notes("insula lies")[0]).cards()
+    assert [spoken(c.question_av_tags())[0][:2] for c in cloze] == [
+        ("The blank lies in the lateral sulcus.", "de_DE"), ("The insula lies in the blank.", "de_DE")]
+    model = next(m for m in collection.models.all() if m["name"] == "Anatomy Basic")
+    assert model["tmpls"][1]["qfmt"] == ("{{#Notes}}{{Back}}{{/Notes}}"  # read only where the card shows it
+                                         "{{#Notes}}{{#Back}}{{tts en_GB:Back}}{{/Back}}{{/Notes}}")
+    assert collection.fix_integrity()[1]
+
+
+@pytest.mark.parametrize("tts, message", [
+    ("{field: Text, lang: en_US}", "tts field 'Text' is not a field of note type 'Anatomy Basic'"),
+    ("{field: Front, lang: en-GB}", "tts language 'en-GB' is not a language and region code"),
+])
+def test_a_note_type_files_bad_tts_is_located(own, tts, message):
+    (own / "notetypes" / "anatomy-basic.yaml").write_text(OWN_TYPE + f"tts: {tts}\n")
+    problems = compile_deck(Path("decks/d.yaml")).problems
+    assert [p.message for p in problems if p.severity == "error"][:1] == [message]
+    assert problems[0].location.path == "notetypes/anatomy-basic.yaml" and problems[0].location.line == 10
+
+
+def test_a_field_no_template_shows_cannot_be_read(own):
+    hidden = OWN_TYPE.replace("{{#Notes}}<div class=notes>{{Notes}}</div>{{/Notes}}", "")
+    (own / "notetypes" / "anatomy-basic.yaml").write_text(hidden + "tts: {field: Notes, lang: en_US}\n")
+    [problem] = [p for p in compile_deck(Path("decks/d.yaml")).problems if p.severity == "error"]
+    assert problem.message == "no template of note type 'Anatomy Basic' shows the field 'Notes'"
+    assert problem.location.line == 10
+
+
+# Fronts built from fields, sections (also negated and nested) and filters: adding tts never
+# changes which fields make a front render, so Anki makes the same cards.
+FIELDS = ["A", "B", "C"]
+pieces = st.recursive(
+    st.sampled_from(["{{A}}", "{{B}}", "{{C}}", "{{text:A}}", "{{type:B}}", "x", "{{hint:C}}", "{{FrontSide}}"]),
+    lambda inner: st.tuples(st.sampled_from(FIELDS), st.booleans(), st.lists(inner, max_size=3)).map(
+        lambda t: f"{{{{{'^' if t[1] else '#'}{t[0]}}}}}{''.join(t[2])}{{{{/{t[0]}}}}}"),
+    max_leaves=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(pieces, min_size=1, max_size=4).map("".join), st.lists(pieces, max_size=3).map("".join),
+       st.lists(st.sampled_from(FIELDS), min_size=1, max_size=3, unique=True))
+def test_tts_never_changes_which_cards_a_template_makes(front, back, spoken_fields):
+    from itertools import combinations
+
+    from neurodeck.apkg import templates
+    from neurodeck.apkg.notetypes import Template
+    from neurodeck.apkg.speech import speak
+    from neurodeck.model import Speech, Text
+
+    speeches = [Speech(Text(f, Location("n.yaml", 1, 1)), Text("en_US", Location("n.yaml", 1, 1)))
+                for f in spoken_fields]
+    spoken_template = speak(Template("T", front, back, 1), speeches)
+    before, after = templates.parse(front), templates.parse(spoken_template.qfmt)
+    for size in range(len(FIELDS) + 1):
+        for nonempty in combinations(FIELDS, size):
+            assert templates.renders_with(before, set(nonempty)) == templates.renders_with(after, set(nonempty))
+    assert spoken_template.qfmt.startswith(front) and spoken_template.afmt.startswith(back)
+
+
+def test_the_readme_note_type_tts_example_builds(own, collection):
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"`(tts: \{field: Structure, lang: en_US\})`", readme).group(1)
+    renamed = OWN_TYPE.replace("Front,", "Structure,").replace("{{Front}}", "{{Structure}}")
+    (own / "notetypes" / "anatomy-basic.yaml").write_text(renamed + example + "\n")
+    (own / "cards" / "a.yaml").write_text(OWN_CARDS.replace("Front:", "Structure:"))
+    result = build(Path("decks/d.yaml"), own / "dist")
+    assert result.ok, [p.format() for p in result.problems]
+    import_package(collection, result.output)
+    [card] = collection.get_note(collection.find_notes("Where")[0]).cards()
+    assert spoken(card.question_av_tags()) == [("Where is the insula?", "en_US", [], 1.0)]

@@ -19,34 +19,45 @@ _TYPED = {"type", "type-cloze", "type-nc"}  # the reviewer's type-in box
 AnyType = TypeVar("AnyType", NoteType, CustomNoteType)
 
 
-def tts_tag(speech: Speech, filters: str = "") -> str:
+Sections = tuple[tuple[str, bool], ...]  # the {{#Key}} / {{^Key}} sections around a place, outermost first
+
+
+def tts_tag(speech: Speech, filters: str = "", sections: Sections = ()) -> str:
     """`{{#Field}}{{tts en_US voices=A,B speed=1.2:Field}}{{/Field}}`, with `filters` ("cloze:")
-    before the field."""
+    before the field, inside `sections` (those around the place the side shows the field)."""
     options = [speech.lang.value]
     if speech.voices:
         options.append("voices=" + ",".join(speech.voices))
     if speech.speed is not None:
         options.append(f"speed={speech.speed}")
     name = speech.field.value
-    # in the field's section: an empty field gets no play button that reads nothing
-    return f"{{{{#{name}}}}}{{{{tts {' '.join(options)}:{filters}{name}}}}}{{{{/{name}}}}}"
+    tag = f"{{{{tts {' '.join(options)}:{filters}{name}}}}}"
+    # In the field's own section, so an empty field gets no play button that reads nothing; and in
+    # the sections the field is shown in, so the tag never makes a front render that did not
+    # (Anki makes a card for every template whose front renders: that must not change).
+    if (name, False) not in sections:
+        sections = sections + ((name, False),)
+    for key, negated in reversed(sections):
+        tag = f"{{{{{'^' if negated else '#'}{key}}}}}{tag}{{{{/{key}}}}}"
+    return tag
 
 
-def _shown(nodes: Iterable, front: bool) -> dict[str, str]:
-    """The fields a side shows, each with the filter prefix its tts tag needs ("cloze:" when the
-    side shows it through the cloze filter, so that Anki reads the blanks as blanks). A type-in
-    field is a box on the front and the expected answer on the back."""
-    found: dict[str, str] = {}
+def _shown(nodes: Iterable, front: bool, sections: Sections = ()) -> dict[str, tuple[str, Sections]]:
+    """The fields a side shows, first place first: the filter prefix their tts tag needs
+    ("cloze:" when the side shows it through the cloze filter, so that Anki reads the blanks as
+    blanks) and the sections around that place. A type-in field is a box on the front and the
+    expected answer on the back."""
+    found: dict[str, tuple[str, Sections]] = {}
     for node in nodes:
         if isinstance(node, templates.Replacement):
             if node.key == "FrontSide" or (front and _TYPED & set(node.filters)) or \
                     any(f.startswith("tts ") for f in node.filters):
                 continue
-            if "cloze" in node.filters or node.key not in found:
-                found[node.key] = "cloze:" if "cloze" in node.filters else ""
+            if node.key not in found:
+                found[node.key] = ("cloze:" if "cloze" in node.filters else "", sections)
         elif isinstance(node, templates.Section):
-            for key, prefix in _shown(node.children, front).items():
-                found.setdefault(key, prefix)
+            for key, place in _shown(node.children, front, sections + ((node.key, node.negated),)).items():
+                found.setdefault(key, place)
     return found
 
 
@@ -58,9 +69,9 @@ def speak(template: Template, speeches: Sequence[Speech]) -> Template:
     for speech in speeches:
         name = speech.field.value
         if name in front:
-            qfmt += tts_tag(speech, front[name])
+            qfmt += tts_tag(speech, *front[name])
         elif name in back:
-            afmt += tts_tag(speech, back[name])
+            afmt += tts_tag(speech, *back[name])
     return dataclasses.replace(template, qfmt=qfmt, afmt=afmt)
 
 
@@ -72,8 +83,17 @@ def with_speech(note_type: AnyType, speeches: Sequence[Speech]) -> AnyType:
     return dataclasses.replace(note_type, templates=tuple(speak(t, mine) for t in note_type.templates))
 
 
-def check_fields(speeches: Sequence[Speech], fields: Iterable[str], what: str) -> list[Problem]:
-    """A tts entry naming a field none of the note types has, located."""
+def check_fields(speeches: Sequence[Speech], fields: Iterable[str], what: str,
+                 shown: Sequence[Template] = ()) -> list[Problem]:
+    """A tts entry naming a field none of the note types has, or (given their templates) that
+    no side of any template shows, located."""
     known = list(dict.fromkeys(fields))
-    return [Problem(s.field.location, f"tts field '{s.field.value}' is not a field of {what}",
-                    f"one of: {', '.join(known)}") for s in speeches if s.field.value not in known]
+    problems = [Problem(s.field.location, f"tts field '{s.field.value}' is not a field of {what}",
+                        f"one of: {', '.join(known)}") for s in speeches if s.field.value not in known]
+    visible = {name for t in shown for side, front in ((t.qfmt, True), (t.afmt, False))
+               for name in _shown(templates.parse(side), front)}
+    if shown:
+        problems += [Problem(s.field.location, f"no template of {what} shows the field '{s.field.value}'",
+                             "Anki reads a field where a card shows it; show it in a template first")
+                     for s in speeches if s.field.value in known and s.field.value not in visible]
+    return problems

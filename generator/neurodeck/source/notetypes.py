@@ -8,6 +8,7 @@ into CustomNoteType values, with where each part was written (the rules are chec
     templates: [{name: Card 1, front: "{{Front}}", back: "{{FrontSide}}<hr id=answer>{{Back}}"}]
     css: ".card { ... }"
     sort_field: Front
+    tts: {field: Front, lang: en_US}   # optional: fields Anki reads aloud (source/speech.py)
 """
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from neurodeck.apkg.notetypes import KINDS, CustomNoteType, FieldSpec, Template, custom_id, part_id
+from neurodeck.apkg.speech import check_fields, with_speech
 from neurodeck.model import Location, Manifest, Problem, Text, has_errors
 from neurodeck.project import notetype_files, read_bytes
 from neurodeck.source.reader import Reader, parse_mapping
+from neurodeck.source.speech import read_speech
 from neurodeck.source.yamlnodes import YMap, YScalar, YSeq, YValue, describe
 
 NOTETYPE_KEYS = ("name", "kind", "id", "fields", "templates", "css", "sort_field", "latex_pre", "latex_post",
-                 "latex_svg")
+                 "latex_svg", "tts")
 FIELD_KEYS = ("name", "id", "font", "size", "rtl", "sticky", "description", "plain_text", "collapsed",
               "exclude_from_search", "required")
 TEMPLATE_KEYS = ("name", "id", "front", "back", "browser_front", "browser_back")
@@ -103,6 +106,7 @@ def load_notetype_file(path: Path, namespace: str) -> tuple[DeclaredType | None,
     sort_field = r.text(value, "sort_field")
     latex_pre, latex_post = r.raw(value, "latex_pre"), r.raw(value, "latex_post")
     latex_svg = r.flag(value, "latex_svg") if "latex_svg" in value.items else False
+    speeches = read_speech(r, value)
     if name is None or fields is None or templates is None or has_errors(problems):
         return None, problems
     tid = type_id[0] if type_id else custom_id(namespace, name.value)
@@ -153,6 +157,11 @@ def load_notetype_file(path: Path, namespace: str) -> tuple[DeclaredType | None,
     declared.notetype = CustomNoteType(
         key=path.stem, kind=kind.value if kind else "standard", id=tid, name=name.value, field_specs=tuple(specs),
         templates=tuple(parts), sort_field=sort_index, latex_svg=latex_svg, **optional)
+    if speeches:  # Anki's {{tts}} added to the templates (apkg/speech.py): template text only
+        found = check_fields(speeches, names, f"note type '{name.value}'", tuple(parts))
+        if found:
+            return None, problems + found
+        declared.notetype = with_speech(declared.notetype, speeches)
     return declared, problems
 
 
