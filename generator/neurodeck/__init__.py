@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         Location,
         PathLike,
         Problem,
+        adopt,
         build,
         check_upgrade,
         compare,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
-    "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
+    "adopt", "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
     "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "push", "release",
     "schema", "serve_preview", "stats", "validate", "verify",
 ]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Sequence
 
+    from neurodeck.commands.adopt import AdoptReport
     from neurodeck.commands.diff import DeckDiff
     from neurodeck.commands.push import PushReport
     from neurodeck.commands.upgrade import UpgradeReport
@@ -30,7 +31,7 @@ DiffFormat = Literal["text", "markdown", "json"]
 
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
-    "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
+    "adopt", "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",
     "init_project", "lint", "load_deck", "load_project", "new_card_file", "preview", "push", "release",
     "schema", "serve_preview", "stats", "validate", "verify",
 ]
@@ -67,6 +68,19 @@ def init_project(name: str, root: PathLike = ".") -> tuple[list[Path] | None, li
     from neurodeck.commands.init import init_project as start
 
     return start(name, Path(root))
+
+
+def adopt(package: PathLike, into: PathLike | None = None,
+          name: str | None = None) -> tuple[AdoptReport | None, list[Problem]]:
+    """Turn a deck exported by Anki (.apkg, legacy or current format) into a project in `into`
+    (default: a new folder named after the deck), which must be new or empty: note types as
+    notetypes/*.yaml with their ids, one or more HTML card files per deck and subdeck, the media
+    under their own names, and a lock that keeps every note's GUID and `mod` and counts every
+    note and note type as released, so that students who have the deck see no change until a
+    card changes. `name` renames the deck for new students. Nothing is written on a problem."""
+    from neurodeck.commands.adopt import adopt as adopting
+
+    return adopting(Path(package), Path(into) if into is not None else None, name)
 
 
 def load_deck(manifest: PathLike) -> LoadedDeck:

@@ -203,6 +203,53 @@ def init(directory: Path, name: str) -> None:
 
 
 @main.command(examples=(
+    ("neurodeck adopt dist/neurobiology-of-intimacy.apkg",
+     "Make a project of a deck's package (one exported from Anki, say), in a new folder named after the deck"),
+    ('neurodeck adopt dist/neurobiology-of-intimacy.apkg --into adopted --name "Intimacy 2026"',
+     "Choose the project's folder, and the deck's name for new students"),
+))
+@click.argument("package", type=SafePath(exists=True, dir_okay=False, path_type=Path))
+@click.option("--into", "into", type=SafePath(file_okay=False, path_type=Path), metavar="DIR",
+              help="The new project's folder: new, or empty (default: a new folder named after the deck).")
+@click.option("--name", help="The deck's name in Anki (default: the package's deck).")
+@format_option
+def adopt(package: Path, into: Path | None, name: str | None, fmt: str) -> None:
+    """Turn a deck your students already study, exported from Anki as PACKAGE.apkg, into a
+    project that builds it without changing anything for them.
+
+    Keeps every note's identity (GUID), every note type as Anki knows it, every field byte for
+    byte, every tag and every media file's name; the lock counts them all as released. Reports,
+    per card, formatting outside the allow-list (kept) and anything never kept (scripts, event
+    handlers, remote addresses: removed). Writes nothing into a folder that is not empty.
+    """
+    report, problems = nd.adopt(package, into, name)
+    _print_problems(problems + (report.warnings if report else []))
+    if report is None:
+        _exit(False)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+        _exit(True)
+    root = Path(os.path.relpath(report.root))
+    click.echo(f"Adopted {package.name} into {root}{os.sep}: {report.notes} notes ({report.cards} cards), "
+               f"{len(report.card_files)} card files, {len(report.notetypes)} note types, {report.media} media files")
+    for label, found in (("removed (never packaged)", report.removed),
+                         ("formatting outside the allow-list, kept (keep_markup: true)", report.markup)):
+        if found:
+            click.echo(f"  {label}: {len(found)} cards")
+            for card_id, whats in list(found.items())[:20]:
+                click.echo(f"    {card_id}: {', '.join(dict.fromkeys(whats))}")
+            if len(found) > 20:
+                click.echo(f"    ... and {len(found) - 20} more (--json lists them all)")
+    click.echo("Next:")
+    import shlex
+
+    for step in (f"cd {shlex.quote(str(root))}", "neurodeck build             # the same deck, for your students",
+                 "neurodeck preview --open    # every card as Anki shows it"):
+        click.echo(f"  {step}")
+    _exit(True)
+
+
+@main.command(examples=(
     ("neurodeck validate", "Check every deck in decks/"),
     (f"neurodeck validate {INTIMACY} --json", "Check one deck; problems with their file:line:column, as JSON"),
 ))

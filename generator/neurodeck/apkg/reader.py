@@ -255,6 +255,72 @@ class CollectionReader:
                 texts=tuple((n, q, a) for _, n, _, q, a in tmpls))
         return out
 
+    def notetype_settings(self) -> dict[int, dict[str, Any]]:
+        """Everything a note type holds that a student's Anki keeps, for `neurodeck adopt`: by id,
+        its name, mod, kind (0 standard, 1 cloze), original stock kind (6: image occlusion), sort
+        field, CSS, LaTeX header, footer and SVG setting, each field's editor options and id,
+        and each template's sides, browser sides and id (None where the export has none)."""
+        try:
+            return self._settings_18() if self.schema >= 18 else self._settings_11()
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+            raise PackageError(
+                f"unexpected note type data in the collection ({exc.__class__.__name__}: {exc})") from exc
+
+    def _settings_11(self) -> dict[int, dict[str, Any]]:
+        out = {}
+        for model in self._col_json("models").values():
+            flds = sorted(model["flds"], key=lambda f: int(f["ord"]))
+            tmpls = sorted(model["tmpls"], key=lambda t: int(t["ord"]))
+            out[int(model["id"])] = {
+                "name": str(model["name"]), "mod": int(model.get("mod", 0)), "kind": int(model.get("type", 0)),
+                "stock_kind": int(model.get("originalStockKind", 0) or 0), "sort_field": int(model.get("sortf", 0)),
+                "css": str(model.get("css", "")), "latex_pre": str(model.get("latexPre", "")),
+                "latex_post": str(model.get("latexPost", "")), "latex_svg": bool(model.get("latexsvg", False)),
+                "fields": [{"name": str(f["name"]), "id": _opt_int(f.get("id")), "font": str(f.get("font", "Arial")),
+                            "size": int(f.get("size", 20)), "rtl": bool(f.get("rtl", False)),
+                            "sticky": bool(f.get("sticky", False)), "description": str(f.get("description", "")),
+                            "plain_text": bool(f.get("plainText", False)), "collapsed": bool(f.get("collapsed", False)),
+                            "exclude_from_search": bool(f.get("excludeFromSearch", False))} for f in flds],
+                "templates": [{"name": str(t["name"]), "id": _opt_int(t.get("id")), "front": str(t.get("qfmt", "")),
+                               "back": str(t.get("afmt", "")), "browser_front": str(t.get("bqfmt", "") or ""),
+                               "browser_back": str(t.get("bafmt", "") or "")} for t in tmpls],
+            }
+        return out
+
+    def _settings_18(self) -> dict[int, dict[str, Any]]:
+        fields: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        for ntid, ord_, name, config in self.query("select ntid, ord, name, config from fields"):
+            v = _proto_fields(_blob(config))
+            fields.setdefault(_int(ntid, "fields.ntid"), []).append((_int(ord_, "fields.ord"), {
+                "name": _text(name, "fields.name"), "id": _proto_int_of(v, 9), "font": _proto_str(v, 3),
+                "size": _proto_int_of(v, 4) or 0, "rtl": bool(_proto_int_of(v, 2)), "sticky": bool(_proto_int_of(v, 1)),
+                "description": _proto_str(v, 5), "plain_text": bool(_proto_int_of(v, 6)),
+                "collapsed": bool(_proto_int_of(v, 7)), "exclude_from_search": bool(_proto_int_of(v, 8))}))
+        templates: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        for ntid, ord_, name, config in self.query("select ntid, ord, name, config from templates"):
+            v = _proto_fields(_blob(config))
+            templates.setdefault(_int(ntid, "templates.ntid"), []).append((_int(ord_, "templates.ord"), {
+                "name": _text(name, "templates.name"), "id": _proto_int_of(v, 8), "front": _proto_str(v, 1),
+                "back": _proto_str(v, 2), "browser_front": _proto_str(v, 3), "browser_back": _proto_str(v, 4)}))
+        out = {}
+        for ntid, name, mtime, config in self.query("select id, name, mtime_secs, config from notetypes"):
+            ntid = _int(ntid, "notetypes.id")
+            v = _proto_fields(_blob(config))
+            out[ntid] = {
+                "name": _text(name, "notetypes.name"), "mod": _int(mtime, "notetypes.mtime_secs"),
+                "kind": _proto_int_of(v, 1) or 0, "stock_kind": _proto_int_of(v, 9) or 0,
+                "sort_field": _proto_int_of(v, 2) or 0, "css": _proto_str(v, 3), "latex_pre": _proto_str(v, 5),
+                "latex_post": _proto_str(v, 6), "latex_svg": bool(_proto_int_of(v, 7)),
+                "fields": [f for _, f in sorted(fields.get(ntid, []), key=lambda x: x[0])],
+                "templates": [t for _, t in sorted(templates.get(ntid, []), key=lambda x: x[0])],
+            }
+        return out
+
+    def card_decks(self) -> list[tuple[int, int, int]]:
+        """(note id, template ordinal, deck id) of every card."""
+        return [(_int(n, "cards.nid"), _int(o, "cards.ord"), _int(d, "cards.did"))
+                for n, o, d in self.query("select nid, ord, did from cards order by nid, ord")]
+
     def _col_json(self, column: str) -> dict:
         rows = self.query(f"select {column} from col")  # column is one of ours, never input
         if len(rows) != 1:
@@ -329,6 +395,78 @@ def json_depth(text: str) -> int:
     brackets = re.sub(r"[^\[\]{}]", "", _STRING.sub("", text))
     steps = map({"[": 1, "{": 1, "]": -1, "}": -1}.__getitem__, brackets)
     return max(accumulate(steps), default=0)
+
+
+def read_media(path: Path, limits: Limits = Limits(), wanted: set[str] | None = None,
+               max_file: int = 100 << 20) -> Iterator[tuple[str, bytes | None]]:
+    """The media files of a package as (file name, bytes), in the package's order: `wanted` only
+    when given. A name Anki would refuse (a path, a control character) or a file over `max_file`
+    bytes comes with None. Raises PackageError for a damaged or oversized package."""
+    with _zip(path) as zf:
+        names = set(zf.namelist())
+        budget = _Budget(limits.cap(_size(path)))
+        compressed = _meta_version(zf, budget) >= 3  # the current format: zstd media and a protobuf map
+        if "media" not in names:
+            return
+        with zf.open("media") as member:
+            stream: IO[bytes] = _zstd_reader(member, limits) if compressed else member
+            data = stream.read(limits.max_json_bytes + 1)
+        if len(data) > limits.max_json_bytes:
+            raise PackageError("the package's media list is too large")
+        budget.take(len(data))
+        if compressed:
+            entries = [(str(i), _proto_str(_proto_fields(entry), 1))
+                       for i, entry in enumerate(_proto_repeated(data, 1))]
+        else:
+            listed = parse_json(data.decode("utf-8", "replace"), limits, "the media list")
+            if not isinstance(listed, dict):
+                raise PackageError("the package's media list is not a JSON object")
+            entries = sorted(((str(k), str(v)) for k, v in listed.items()),
+                             key=lambda kv: int(kv[0]) if kv[0].isdigit() else -1)
+        for member_name, name in entries:
+            if wanted is not None and name not in wanted:
+                continue
+            if not _safe_media_name(name) or member_name not in names:
+                yield name, None
+                continue
+            info = zf.getinfo(member_name)
+            with zf.open(info) as member:
+                stream = _zstd_reader(member, limits) if compressed else member
+                content = stream.read(max_file + 1)
+            if len(content) > max_file:
+                yield name, None
+                continue
+            budget.take(len(content))
+            yield name, content
+
+
+def _safe_media_name(name: str) -> bool:
+    """A plain file name, as Anki's importer requires (rslib's filename_is_safe)."""
+    return (bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
+            and not any(ord(ch) < 32 or ch == "\x7f" for ch in name) and len(name.encode()) <= 255)
+
+
+def _proto_repeated(data: bytes, number: int) -> list[bytes]:
+    """Every length-delimited occurrence of field `number` in a message (a repeated message)."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        field_number, wire = key >> 3, key & 7
+        if wire == 0:
+            _, pos = _varint(data, pos)
+        elif wire == 2:
+            length, pos = _varint(data, pos)
+            if pos + length > len(data):
+                raise PackageError("the package's media list is damaged (bad protocol buffer)")
+            if field_number == number:
+                out.append(data[pos:pos + length])
+            pos += length
+        elif wire in (1, 5):
+            pos += 8 if wire == 1 else 4
+        else:
+            raise PackageError("the package's media list is damaged (bad protocol buffer)")
+    return out
 
 
 # ---- zip, zstd and SQLite, each bounded ------------------------------------------------------

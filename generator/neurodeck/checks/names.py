@@ -79,6 +79,21 @@ def name_problem(value: str, kind: NameKind) -> tuple[str, str] | None:
     return None
 
 
+def anki_tag_problem(value: str) -> tuple[str, str] | None:
+    """What Anki would change in a tag written in its own terms (an HTML card file's, kept as
+    written): rslib's normalize_tag_name removes spaces and control characters, names an empty
+    part 'blank' and stores Unicode in NFC. None if Anki keeps it as it is."""
+    bad = next((ch for ch in value if ch in " \u3000" or unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:
+        return (f"tag {value!r} holds {_named(bad)}, which Anki removes from tags",
+                "tags are separated by spaces in Anki: write the tag without it")
+    if any(not part.strip() for part in value.split("::")):
+        return f"tag {value!r} has an empty part", "Anki would name it 'blank': '::' needs a name on both sides"
+    if any(part != part.strip() for part in value.split("::")):
+        return f"tag {value!r} has spaces around a part", "Anki trims them: write the tag without them"
+    return None
+
+
 def _named(ch: str) -> str:
     name = unicodedata.name(ch, "")
     return f"'{ch}' ({name.lower()})" if name and not ch.isspace() else f"U+{ord(ch):04X}"

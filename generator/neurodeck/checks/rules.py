@@ -6,7 +6,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from neurodeck.checks.names import name_problem
+from neurodeck.checks.names import anki_tag_problem, name_problem
 from neurodeck.lockfile import Lock
 from neurodeck.model import GUID_PATTERN, SLUG_PATTERN, Card, Location, Problem, Text, has_errors
 from neurodeck.project import shown_path
@@ -31,7 +31,7 @@ def check_card(card: Card) -> list[Problem]:
                                 "1 to 64 of Anki's GUID characters (letters, digits and "
                                 "!#$%&()*+,-./:;<=>?@[]^_`{|}~); keep the GUID the note was adopted with, "
                                 "or remove the key"))
-    problems.extend(check_tags(card.tags))
+    problems.extend(check_tags(card.tags, card.format))
     return problems
 
 
@@ -120,10 +120,11 @@ def check_duplicate_guids(notes: list[Note]) -> list[Problem]:
     return problems
 
 
-def check_tags(tags: list[Text]) -> list[Problem]:
-    """Tags the shared name rule refuses (checks/names.py), each with what is wrong."""
-    return [Problem(tag.location, *wrong) for tag in tags
-            for wrong in [name_problem(tag.value, "tag")] if wrong is not None]
+def check_tags(tags: list[Text], file_format: str = "markdown") -> list[Problem]:
+    """Tags the shared name rule refuses (checks/names.py), each with what is wrong; an HTML card
+    file's tags are Anki's own, kept as written, and only what Anki would change is refused."""
+    rule = anki_tag_problem if file_format == "html" else lambda value: name_problem(value, "tag")
+    return [Problem(tag.location, *wrong) for tag in tags for wrong in [rule(tag.value)] if wrong is not None]
 
 
 def check_against_lock(notes: list[Note], lock: Lock | None, lock_shown: str) -> list[Problem]:

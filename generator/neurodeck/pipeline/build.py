@@ -300,7 +300,9 @@ def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = 
     manifest, lock = compiled.manifest, compiled.lock
     assert manifest is not None and lock is not None and compiled.media is not None
     types = compiled.notetypes
-    subdecks = sorted({n.deck for n in compiled.notes})
+    # Every subdeck and its parents (an HTML card file's subtopic may nest: Root::A::B), the deck itself once.
+    subdecks = sorted({"::".join(parts[:end]) for parts in {tuple(n.deck.split("::")) for n in compiled.notes}
+                       for end in range(len(manifest.name.split("::")) + 1, len(parts) + 1)})
     description = compiled.description
     if lock.release:  # the date comes from the lock, never the clock: rebuilds give the same bytes
         description += (f'<p class="nd-release">Version {html.escape(lock.release["version"])}, '

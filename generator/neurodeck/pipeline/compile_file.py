@@ -42,8 +42,11 @@ def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult
     result.problems += problems
     if card_file is None:
         return result
-    result.problems += check_tags(card_file.tags)
-    result.problems += check_subtopic(card_file.subtopic)
+    result.problems += check_tags(card_file.tags, card_file.format)
+    subtopic = card_file.subtopic
+    as_html = card_file.format == "html"  # its subtopic may nest (A::B), or be empty: the deck itself
+    for part in (subtopic.value.split("::") if subtopic.value else []) if as_html else [subtopic.value]:
+        result.problems += check_subtopic(Text(part, subtopic.location))
     result.problems += check_tag_forms(card_file.tags, live=any(not card.retired for card in card_file.cards))
     file_tags = [t.value for t in card_file.tags]
     resolve = media.resolver(path)
@@ -133,8 +136,11 @@ def _note(card: Card, deck: DeckContext, file_tags: list[str], fields: tuple[str
     root = deck.tag
     # Interned: a file's notes then share each tag and deck name, which a large deck pickles,
     # sends and keeps in memory once per file instead of once per note.
-    tags = {intern(f"{root}::{_slug(card.subtopic)}"), *[intern(f"{root}::{t}") for t in file_tags],
-            *[intern(f"{root}::{t.value}") for t in card.tags]}
+    if card.format == "html":  # Anki's own tags, as written: an adopted note keeps the ones students have
+        tags = {*map(intern, file_tags), *[intern(t.value) for t in card.tags]}
+    else:
+        tags = {intern(f"{root}::{_slug(card.subtopic)}"), *[intern(f"{root}::{t}") for t in file_tags],
+                *[intern(f"{root}::{t.value}") for t in card.tags]}
     if card.retired:
         tags.add(f"{root}::{RETIRED_TAG}")
     sorted_tags = tuple(sorted(tags))
@@ -143,7 +149,8 @@ def _note(card: Card, deck: DeckContext, file_tags: list[str], fields: tuple[str
     sort_field = first if sort_index == 0 else plain_text(fields[sort_index])
     return Note(
         id=card.id.value, id_location=card.id.location, type=card.type, location=card.location,
-        subtopic=card.subtopic, fields=fields, tags=sorted_tags, deck=intern(f"{deck.name}::{card.subtopic}"),
+        subtopic=card.subtopic, fields=fields, tags=sorted_tags,
+        deck=intern(f"{deck.name}::{card.subtopic}" if card.subtopic else deck.name),
         ords=ords, media=note_media,
         guid=card.guid.value if card.guid is not None else lockfile.note_guid(deck.namespace, card.id.value),
         sort_field=sort_field, checksum=int(hashlib.sha1(first.encode()).hexdigest()[:8], 16),

@@ -147,7 +147,7 @@ class MediaStore:
             data = path.read_bytes()
         except (OSError, ValueError, RuntimeError) as exc:
             return Problem(location, f"cannot read {kind} {name[:80]!r}: {getattr(exc, 'strerror', None) or exc}")
-        wrong = _original_problem(data, kind)
+        wrong = media_problem(data, kind)
         if wrong is not None:
             return Problem(location, f"{MEDIA_FOLDER}/{name}: {wrong}", "replace the file, or remove the reference")
         self.files[name] = data
@@ -156,8 +156,9 @@ class MediaStore:
         return name
 
 
-def _original_problem(data: bytes, kind: str) -> str | None:
-    """Why a media folder file cannot be shipped as what its reference uses it for, or None."""
+def media_problem(data: bytes, kind: str) -> str | None:
+    """Why a media folder file cannot be shipped as what its reference uses it for ("image" or
+    "sound"), or None."""
     from neurodeck.render.svg import looks_like_svg, svg_problem
 
     if kind == "sound":

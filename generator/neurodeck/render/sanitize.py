@@ -74,10 +74,11 @@ _URL_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _REMOTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:[/\\]{2}|^\s*[/\\]{2}")
 _CSS_BAD = re.compile(r"url\s*\(|expression\s*\(|@import|behavior\s*:|-moz-binding|javascript:", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
-# The raw text's last line of defence: anything a browser could run, in any spelling a parser might read.
+# The raw text's last line of defence: anything a browser could run, in any spelling a parser might
+# read (in a tag: "javascript:" in a field's text is only text).
 _RISKY = re.compile(
     r"<\s*/?\s*(?:script|iframe|frame|object|embed|applet|svg|math|style|base|meta|link|form|template|"
-    r"noscript|xmp|plaintext)\b|<[^>]*?[\s/\"']on[a-z]+\s*=|(?:java|vb)script\s*:",
+    r"noscript|xmp|plaintext)\b|<[^>]*?[\s/\"']on[a-z]+\s*=|<[^>]*?(?:java|vb)script\s*:",
     re.IGNORECASE)
 
 

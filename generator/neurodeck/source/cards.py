@@ -22,16 +22,23 @@ def load_card_file(path: Path, notetypes: tuple[CustomNoteType, ...] = ()) -> tu
         return None, problems
     r = Reader(problems)
     r.check_keys(value, FILE_KEYS, "a card file")
-    subtopic = r.text(value, "subtopic", required=True)
-    wrong = name_problem(subtopic.value, "subtopic") if subtopic else None
-    if subtopic and wrong:
-        r.error(subtopic.location, *wrong)
-    file_tags = r.text_list(value, "tags")
     fmt = r.text(value, "format") if "format" in value.items else None
     if fmt is not None and fmt.value not in FORMATS:
         r.error(fmt.location, f"unknown format '{fmt.value}'",
                 "markdown (the default) or html (fields stored exactly as written, as `neurodeck adopt` writes them)")
     file_format = fmt.value if fmt is not None and fmt.value in FORMATS else "markdown"
+    # An HTML file is in Anki's own terms: its subtopic may name nested subdecks (A::B), or be
+    # left out for the deck itself.
+    as_html = file_format == "html"
+    subtopic = r.text(value, "subtopic", required=not as_html)
+    if subtopic is None and as_html and "subtopic" not in value.items:
+        subtopic = Text("", value.location)
+    parts = [] if subtopic is None else (subtopic.value.split("::") if subtopic.value else []) if as_html \
+        else [subtopic.value]
+    wrong = next((w for part in parts if (w := name_problem(part, "subtopic"))), None)
+    if subtopic and wrong:
+        r.error(subtopic.location, *wrong)
+    file_tags = r.text_list(value, "tags")
     cards: list[Card] = []
     if "cards" not in value.items:
         r.error(value.location, "missing required key 'cards'")

@@ -116,7 +116,7 @@ def load_notetype_file(path: Path, namespace: str) -> tuple[DeclaredType | None,
         kind=kind.location if kind else value.location)
     specs = []
     for index, entry in enumerate(fields):
-        fname, fid = entry.name, entry.number("id")
+        fname, fid = entry.name, entry.number("id", signed=True)
         options: dict[str, Any] = {key: entry.flag(key) for key in _FLAGS if key in entry.keys}
         options.setdefault("required", index == 0)  # Anki's editor refuses a note with its first field empty
         for key in ("font", "description"):
@@ -131,7 +131,7 @@ def load_notetype_file(path: Path, namespace: str) -> tuple[DeclaredType | None,
         declared.field_ids.append(fid[1] if fid else None)
     parts = []
     for entry in templates:
-        tname, template_id = entry.name, entry.number("id")
+        tname, template_id = entry.name, entry.number("id", signed=True)
         front, back = entry.text("front", required=True), entry.text("back", required=True)
         parts.append(Template(tname.value, front.value if front else "", back.value if back else "",
                               template_id[0] if template_id else part_id(tid, "template", tname.value),
@@ -178,8 +178,8 @@ class _Entry:
             r.check_keys(self.map, keys, what)
             self.name = r.text(self.map, "name", required=True) or Text("", value.location)
 
-    def number(self, key: str) -> tuple[int, Location] | None:
-        return self.r.number(self.map, key)
+    def number(self, key: str, signed: bool = False) -> tuple[int, Location] | None:
+        return self.r.number(self.map, key, signed)
 
     def flag(self, key: str) -> bool:
         return self.r.flag(self.map, key)
@@ -192,15 +192,19 @@ class _Entry:
 
 
 class _Reader(Reader):
-    def number(self, mapping: YMap, key: str) -> tuple[int, Location] | None:
-        """A positive whole number (an id, a font size) and where it is written."""
+    def number(self, mapping: YMap, key: str, signed: bool = False) -> tuple[int, Location] | None:
+        """A positive whole number (an id, a font size) and where it is written; `signed`: any
+        64-bit number but 0 (Anki gives fields and templates random ids, half of them negative)."""
         entry = mapping.items.get(key)
         if entry is None:
             return None
         value = entry[1]
         text = value.text if isinstance(value, YScalar) else None
-        if text is None or not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
-            self.error(value.location, f"'{key}' must be a whole number above 0, not "
+        digits = text[1:] if signed and text is not None and text.startswith("-") else text
+        lowest = -MAX_ID - 1 if signed else 1
+        if text is None or digits is None or not digits.isascii() or not digits.isdigit() \
+                or not lowest <= int(text) <= MAX_ID or int(text) == 0:
+            self.error(value.location, f"'{key}' must be a whole number {'other than' if signed else 'above'} 0, not "
                        f"{repr(text) if text is not None else describe(value)}",
                        "ids are what Anki knows the note type by: copy them exactly, or leave them out")
             return None
