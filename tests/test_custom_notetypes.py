@@ -234,6 +234,12 @@ def test_cloze_type_cards_need_deletions_in_the_cloze_field_only(deck):
      "sort field 'Bak' is not a field of this note type", "one of: Front, Back, Notes"),
     (lambda t: t.replace("kind: standard", "kind: standard\nid: -3"), "notetypes/anatomy-basic.yaml:3:5",
      "'id' must be a whole number above 0, not '-3'", None),
+    (lambda t: t.replace('front: "{{Front}}"', 'front: "{{cloze:Front}}"'), "notetypes/anatomy-basic.yaml:11:12",
+     "the front of template 'Forward' uses {{cloze:Front}} on a standard note type, where it shows nothing",
+     "declare the type with kind: cloze"),
+    (lambda t: t.replace('front: "{{Front}}"', 'front: "{{furigana:Front}}{{edit:Front}}"'),
+     "notetypes/anatomy-basic.yaml:11:12", "the front of template 'Forward' uses the filter 'edit', which Anki does "
+     "not have", None),
     (lambda t: t.replace("kind: standard", "kind: standard\ncolour: red"), "notetypes/anatomy-basic.yaml:3:1",
      "unknown key 'colour' in a note type", None),
     (lambda t: t.replace("templates:\n", "templates: []\nx:\n"), "notetypes/anatomy-basic.yaml:9:12",
@@ -241,7 +247,7 @@ def test_cloze_type_cards_need_deletions_in_the_cloze_field_only(deck):
 ])
 def test_declaration_mistakes_are_located(deck, change, where, message, hint):
     found = one(problems(deck, change(TWO_TEMPLATES)), message)
-    severity = "warning" if "Anki's own" in message else "error"
+    severity = "warning" if "does not have" in message else "error"
     assert found.startswith(f"{where}: {severity}: ") and message in found.splitlines()[0], found
     if hint:
         assert f"hint: {hint}" in found
@@ -251,6 +257,11 @@ def test_a_cloze_kind_needs_the_cloze_filter_on_both_sides(deck):
     found = problems(deck, CLOZE.replace('back: "{{cloze:Text}}', 'back: "{{Text}}'), name="anatomy-cloze")
     assert one(found, "has no {{cloze:Field}}").startswith(
         "notetypes/anatomy-cloze.yaml:7:11: error: the back of a cloze note type's template has no {{cloze:Field}}")
+
+
+def test_an_adopted_type_may_keep_a_stock_name_with_a_warning(deck):
+    found = problems(deck, TWO_TEMPLATES.replace("name: Anatomy Basic", "name: Basic\nid: 1342697561419"))
+    assert one(found, "Anki's own note types").startswith("notetypes/anatomy-basic.yaml:1:7: warning: note type name")
 
 
 def test_a_file_named_like_a_built_in_type_is_refused(deck):

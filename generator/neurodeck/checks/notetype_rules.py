@@ -109,6 +109,7 @@ def _template_problems(d: DeclaredType) -> list[Problem]:
                 sides.append(None)
                 continue
             sides.append(nodes)
+            problems += _filter_problems(nodes, nt.kind, f"the {side} of template '{t.name}'", loc)
             for name in sorted(templates.referenced_fields(nodes) - known):
                 close = difflib.get_close_matches(name, nt.fields, n=1, cutoff=0.6)
                 problems.append(Problem(
@@ -128,6 +129,35 @@ def _template_problems(d: DeclaredType) -> list[Problem]:
     if nt.is_cloze:
         problems += _cloze_problems(d, parsed)
     return problems
+
+
+# The filters rslib applies itself (template_filters.rs); others come from add-ons.
+_FILTERS = {"", "text", "furigana", "kanji", "kana", "type", "nc", "hint", "cloze", "cloze-only"}
+
+
+def _filter_problems(nodes: tuple, kind: str, what: str, loc: Location) -> list[Problem]:
+    problems = []
+    for node in _replacements(nodes):
+        for name in node.filters:
+            if name == "cloze" and kind == "standard":
+                problems.append(Problem(loc, f"{what} uses {{{{cloze:{node.key}}}}} on a standard note type, where "
+                                        "it shows nothing (Anki makes no deletion cards for it)",
+                                        "declare the type with kind: cloze"))
+            elif name not in _FILTERS and not name.startswith("tts "):
+                problems.append(Problem(loc, f"{what} uses the filter '{name}', which Anki does not have",
+                                        "an add-on's filter shows an error wherever the add-on is not installed; "
+                                        f"known filters: {', '.join(sorted(_FILTERS - {''}))}, tts", "warning"))
+    return problems
+
+
+def _replacements(nodes: tuple) -> list[templates.Replacement]:
+    found = []
+    for node in nodes:
+        if isinstance(node, templates.Replacement):
+            found.append(node)
+        elif isinstance(node, templates.Section):
+            found += _replacements(node.children)
+    return found
 
 
 def _cloze_problems(d: DeclaredType, parsed: list[list[tuple | None]]) -> list[Problem]:
@@ -170,10 +200,12 @@ def _check_together(declared: list[DeclaredType], namespace: str) -> list[Proble
                                     f"note type {what} is the name of a built-in note type",
                                     "cards name a type by its name or file name: choose one the built-in "
                                     f"types ({', '.join(CARD_TYPES)}) do not use"))
-        elif nt.name in STOCK_NAMES and d.id is None:
+        elif nt.name in STOCK_NAMES:
+            # An adopted type (its id written out) is already in its students' collections under
+            # that name; only students new to it would see it renamed.
             problems.append(Problem(d.name, f"note type name '{nt.name}' is the name of one of Anki's own note types",
-                                    f"a student's Anki would show it renamed ('{nt.name}-…'): give it a name of "
-                                    "its own", "warning"))
+                                    f"a student's Anki already has a '{nt.name}' and would show this one renamed: "
+                                    "give it a name of its own", "warning" if d.id is not None else "error"))
         first = names.setdefault(nt.name.casefold(), d)
         if first is not d:
             problems.append(Problem(d.name, f"two note types are named '{nt.name}' (also {_shown(first)})",
