@@ -439,3 +439,43 @@ def test_an_occlusion_kind_needs_its_four_fields_and_the_occlusions_first(deck):
     assert one(found, "needs at least 4 fields").startswith("notetypes/anatomy-occlusion.yaml:1:1: error: an occlusion")
     found = problems(deck, OCCLUSION.replace("[Occlusion, Image,", "[Image, Occlusion,"), name="anatomy-occlusion")
     assert one(found, "holds the occlusions").startswith("notetypes/anatomy-occlusion.yaml:3:10: error: the first field")
+
+
+def test_a_note_type_edit_or_a_new_type_file_makes_the_deck_out_of_date(deck):
+    from neurodeck.pipeline.stamps import up_to_date
+
+    assert build(MANIFEST, deck / "dist", now=1_700_000_000).ok
+    assert up_to_date(MANIFEST, deck / "dist") is not None
+    write(deck / "notetypes" / "anatomy-basic.yaml", TWO_TEMPLATES.replace("serif", "monospace"))
+    assert up_to_date(MANIFEST, deck / "dist") is None
+    result = build(MANIFEST, deck / "dist", now=1_700_000_100)
+    assert result.ok and "monospace" in json_models(result.output)["Anatomy Basic"]["css"]
+    assert up_to_date(MANIFEST, deck / "dist") is not None
+    write(deck / "notetypes" / "unused.yaml", CLOZE.replace("Anatomy Cloze", "Unused"))
+    assert up_to_date(MANIFEST, deck / "dist") is None
+
+
+def json_models(package: Path) -> dict:
+    import json
+    import sqlite3
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(package) as zf:
+        zf.extract("collection.anki2", tmp)
+        conn = sqlite3.connect(Path(tmp) / "collection.anki2")
+        models = json.loads(conn.execute("select models from col").fetchone()[0])
+        conn.close()
+    return {m["name"]: m for m in models.values()}
+
+
+def test_many_files_of_custom_type_cards_render_alike_in_worker_processes(deck, collection):
+    for i in range(20):
+        write(deck / "cards" / f"f{i:02}.yaml", f"subtopic: Part {i}\ncards:\n  - id: c{i}\n    type: anatomy-basic\n"
+              f"    fields: {{Front: 'Question {i}', Back: Answer, Notes: 'note {i}'}}\n")
+    result = build(MANIFEST, deck / "dist", now=1_700_000_000)  # 21 files: parsed on every core
+    assert result.ok, [p.format() for p in result.problems]
+    import_package(collection, result.output)
+    assert len(collection.find_cards('"note:Anatomy Basic"')) == 3 + 2 * 20
+    again = build(MANIFEST, deck / "dist2", now=1_700_000_000)  # from the cache this time
+    assert again.output.read_bytes() == result.output.read_bytes()
