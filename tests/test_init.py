@@ -18,7 +18,8 @@ from neurodeck.cli import main
 from neurodeck.lockfile import note_guid
 
 TARGETS = ["decks/my-deck.yaml", "cards/basic-cards.yaml", "cards/reversed-cards.yaml", "cards/cloze-cards.yaml",
-           "cards/type-in-cards.yaml", ".gitignore"]
+           "cards/type-in-cards.yaml", "cards/sound-cards.yaml", ".gitignore"]
+TONE = "cards/media/tone-a440.wav"  # written too, unless `new` wrote it already (then shared)
 
 
 def run(*args: str):
@@ -34,7 +35,7 @@ def test_init_makes_a_project_that_validates_lints_clean_builds_and_imports(tmp_
     result = run("init", "my-deck", "--name", "My Deck")
     assert result.exit_code == 0, result.output
     root = tmp_path / "my-deck"
-    assert sorted(tree(root)) == sorted(TARGETS)
+    assert sorted(tree(root)) == sorted(TARGETS + [TONE])
     lines = result.stdout.splitlines()
     nxt = lines.index("Next:")
     assert [line.split("#")[0].strip() for line in lines[nxt + 1:nxt + 5]] == [
@@ -55,8 +56,8 @@ def test_init_makes_a_project_that_validates_lints_clean_builds_and_imports(tmp_
     built = run("build")
     assert built.exit_code == 0 and built.stderr == "", built.output
     log = import_package(collection, root / "dist" / "my-deck.apkg")
-    assert len(log.new) == 4 and not log.duplicate and not log.conflicting
-    assert collection.card_count() == 5  # the reversed note makes two cards
+    assert len(log.new) == 5 and not log.duplicate and not log.conflicting
+    assert collection.card_count() == 6  # the reversed note makes two cards
     texts = [" ".join(collection.get_note(n).fields) for n in collection.find_notes("")]
     assert sum("\\(K_d\\)" in text for text in texts) == 2  # the basic and the cloze note
     assert {name for name in collection.decks.all_names()} >= {"My Deck::Basic cards", "My Deck::Cloze cards",
@@ -87,7 +88,7 @@ def test_init_writes_nothing_when_any_target_exists(tmp_path_factory, existing):
     assert all(p.message == "already exists; init writes nothing" for p in problems)
 
 
-@pytest.mark.parametrize("failing", range(len(TARGETS)))
+@pytest.mark.parametrize("failing", range(len(TARGETS) + 1))
 def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, failing):
     real, calls = files.write_atomic, []
 

@@ -304,3 +304,64 @@ def test_the_readme_sound_example_builds_and_plays(project, tmp_path, collection
     [card] = anki_note(collection, "tone-a4").cards()
     [tag] = card.question_av_tags()
     assert tag.filename.startswith("a440-") and tag.filename.endswith(".wav")
+
+
+# ---- the scaffolds -----------------------------------------------------------------------------
+
+def test_init_and_new_scaffold_a_sound_card_that_anki_plays_and_a_tts_line(tmp_path, monkeypatch, collection):
+    import wave
+
+    import neurodeck as nd
+    from neurodeck.commands.scaffold import TONE, example_tone, new_card_file
+
+    written, problems = nd.init_project("My Deck", tmp_path)
+    assert problems == [] and written is not None
+    tone = tmp_path / "cards" / "media" / TONE
+    with wave.open(str(tone)) as w:  # a real tone: 0.1 s of 8 kHz mono
+        assert (w.getnchannels(), w.getframerate(), w.getnframes()) == (1, 8000, 800)
+    assert sniff_audio(tone.read_bytes()) == ".wav" and len(tone.read_bytes()) < 1000
+    manifest = tmp_path / "decks" / "my-deck.yaml"
+    path, problems = new_card_file("Pair Bonding", tmp_path, manifest)
+    assert problems == [] and path is not None
+    assert tone in written and tone.read_bytes() == example_tone()  # new shares it
+    # the manifest's commented example, switched on as a user would
+    text = manifest.read_text()
+    assert "\n# tts: {field: Question, lang: en_US}\n" in text
+    manifest.write_text(text.replace("\n# tts: ", "\ntts: "))
+    monkeypatch.chdir(tmp_path)
+    result = build(Path("decks/my-deck.yaml"), tmp_path / "dist")
+    assert result.ok, [p.format() for p in result.problems]
+    [stored] = list(result.compiled.media.files)
+    import_package(collection, result.output)
+    for card_id in ("tone-a4-standard-pitch", "pair-bonding-example-sound"):
+        [card] = anki_note(collection, card_id).cards()
+        tags = card.question_av_tags()
+        assert [t.filename for t in tags if hasattr(t, "filename")] == [stored]
+        assert [t.lang for t in tags if hasattr(t, "lang")] == ["en_US"]  # the question read aloud too
+    assert (Path(collection.media.dir()) / stored).read_bytes() == tone.read_bytes()
+    check = collection.media.check()
+    assert list(check.missing) == [] and list(check.unused) == []
+    assert collection.fix_integrity()[1]
+
+
+def test_new_keeps_an_existing_tone_and_writes_nothing_when_it_cannot(tmp_path, monkeypatch):
+    from neurodeck.apkg import files
+    from neurodeck.commands.scaffold import TONE, new_card_file
+
+    mine = tmp_path / "cards" / "media" / TONE
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(sounds.mp3())  # the author's own file under that name: never replaced
+    path, problems = new_card_file("One", tmp_path)
+    assert problems == [] and mine.read_bytes() == sounds.mp3()
+    mine.unlink()
+    real = files.write_atomic
+
+    def failing(target, data):
+        if Path(target).name == TONE:
+            raise OSError(28, "No space left on device")
+        return real(target, data)
+
+    monkeypatch.setattr(files, "write_atomic", failing)
+    path, problems = new_card_file("Two", tmp_path)
+    assert path is None and "No space left" in problems[0].message
+    assert not (tmp_path / "cards" / "two.yaml").exists() and not mine.exists()

@@ -350,7 +350,7 @@ def stats(manifests: tuple[Path, ...], fmt: str) -> None:
 @click.option("--manifest", type=SafePath(exists=True, dir_okay=False, path_type=Path),
               help="Also add the new file to this manifest's cards, unless a glob there already takes it.")
 def new(subtopic: str, manifest: Path | None) -> None:
-    """Create cards/<subtopic>.yaml with one example card of each type."""
+    """Create cards/<subtopic>.yaml with one example card of each type, one with a sound."""
     root = _project()
     path, problems = nd.new_card_file(subtopic, root or Path("."), manifest)
     _print_problems(problems)

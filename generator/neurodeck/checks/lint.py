@@ -199,6 +199,7 @@ def read_synonyms(manifest: Manifest) -> tuple[Synonyms, list[Problem]]:
 # ---- text helpers ---------------------------------------------------------------------------
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\(([^)]*)\)")  # group 1: the image's path
+_SOUND = re.compile(r"\[sound:[^\]]*\]")  # Anki's sound tag: a play button, not words
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _HTML_TAG = re.compile(r"<[^>]*>")
 _MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
@@ -208,11 +209,11 @@ _WORD = re.compile(r"\S*[^\W_]\S*")  # a run of non-space holding a letter or di
 
 @functools.lru_cache(maxsize=1024)  # several rules read the same field one after the other
 def plain(text: str) -> str:
-    """Markdown as a reader sees it: no images, URLs, tags, maths, code or cloze markers."""
+    """Markdown as a reader sees it: no images, sounds, URLs, tags, maths, code or cloze markers."""
     if "{{" in text:
         text = CLOZE.sub(lambda m: m.group(2) + (f" ({m.group(3)})" if m.group(3) else ""), text)
-    for marker, pattern, repl in (("](", _IMAGE, " "), ("](", _LINK, r"\1"), ("<", _HTML_TAG, " "),
-                                  ("\\", _MATH, " "), ("`", _CODE, " ")):
+    for marker, pattern, repl in (("[sound:", _SOUND, " "), ("](", _IMAGE, " "), ("](", _LINK, r"\1"),
+                                  ("<", _HTML_TAG, " "), ("\\", _MATH, " "), ("`", _CODE, " ")):
         if marker in text:  # most fields have none of these
             text = pattern.sub(repl, text)
     if "&" in text:

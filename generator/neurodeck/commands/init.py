@@ -9,6 +9,7 @@ import yaml
 
 from neurodeck.apkg import files
 from neurodeck.checks.names import ascii_slug, name_problem, slug
+from neurodeck.commands.scaffold import TONE, example_tone
 from neurodeck.model import Location, Problem
 from neurodeck.project import shown_path
 
@@ -29,6 +30,9 @@ description: |
   Shown in Anki's deck overview. Markdown: *emphasis*, lists and links work.
 cards: [cards/*.yaml]
 output: {tag}.apkg
+# Text-to-speech: Anki reads fields aloud with the student's system voices, e.g. every question
+# in US English (a list reads several fields; voices and speed are optional):
+# tts: {{field: Question, lang: en_US}}
 '''
 
 _HEAD = '''\
@@ -70,14 +74,23 @@ cards:
     answer: Glutamate
     source: Purves et al. 2018, *Neuroscience*, 6th edition, Oxford University Press
 '''),
+    "sound": ("Sound cards", f'''\
+cards:
+  - id: tone-a4-standard-pitch
+    # [sound:path] plays a file in Anki (MP3, Ogg, WAV, M4A or WebM), relative to this file;
+    # quote text that holds [ or starts with it
+    question: "Which note is this pure tone, the standard tuning pitch? [sound:media/{TONE}]"
+    answer: A4, at 440 Hz
+    source: ISO 16:1975, *Acoustics, Standard tuning frequency (Standard musical pitch)*
+'''),
 }
 
 GITIGNORE = "# neurodeck's build output: packages and preview pages\n/dist/\n"
 
 
 def init_project(name: str, root: Path) -> tuple[list[Path] | None, list[Problem]]:
-    """Write a new project's manifest, example card files and .gitignore under `root`, all or
-    nothing: if any of them exists, or `root` already holds a deck, nothing is written."""
+    """Write a new project's manifest, example card files (with a sound file) and .gitignore
+    under `root`, all or nothing: if any of them exists, or `root` already holds a deck, nothing is written."""
     where = Location("--name")
     name_slug = slug(name)[:MAX_NAME].strip("-") or "deck"
     wrong = name_problem(name, "deck name")
@@ -92,7 +105,11 @@ def init_project(name: str, root: Path) -> tuple[list[Path] | None, list[Problem
     for subtopic, body in CARD_FILES.values():
         texts[root / "cards" / f"{slug(subtopic)}.yaml"] = f"{_HEAD}subtopic: {subtopic}\n{body}"
     texts[root / ".gitignore"] = GITIGNORE
-    existing = [path for path in texts if os.path.lexists(path)]
+    data = {path: text.encode("utf-8") for path, text in texts.items()}
+    existing = [path for path in data if os.path.lexists(path)]
+    tone = root / "cards" / "media" / TONE  # the sound card's; one `new` wrote is shared, as `new` does
+    if not os.path.lexists(tone):
+        data[tone] = example_tone()
     existing += [path for path in sorted((root / "decks").glob("*.yaml")) if path not in existing]
     if existing:
         return None, [Problem(Location(shown_path(path)), "already exists; init writes nothing",
@@ -100,9 +117,9 @@ def init_project(name: str, root: Path) -> tuple[list[Path] | None, list[Problem
                               'with `neurodeck new "Subtopic"`') for path in existing]
     written: list[Path] = []
     try:
-        for path, text in texts.items():
+        for path, content in data.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            files.write_atomic(path, text.encode("utf-8"))
+            files.write_atomic(path, content)
             written.append(path)
     except OSError as exc:
         for path in written:  # all or nothing

@@ -1,7 +1,11 @@
-"""`neurodeck new`: a card file with one example of each card type, valid as written."""
+"""`neurodeck new`: a card file with one example of each card type and a sound, valid as written."""
 from __future__ import annotations
 
 import fnmatch
+import io
+import math
+import os
+import wave
 from pathlib import Path
 
 import yaml
@@ -35,15 +39,43 @@ cards:
     question: Which word does the student type here?
     answer: Answer
     source: "Author A 2024, Journal 1:1-10"
+  - id: {slug}-example-sound
+    # [sound:path] plays a file in Anki (MP3, Ogg, WAV, M4A or WebM; the path is relative to this
+    # file); quote text that starts with [
+    question: "Which tone is this? [sound:media/{tone}]"
+    answer: A pure tone at 440 Hz.
+    source: "Author A 2024, Journal 1:1-10"
 '''
+
+TONE = "tone-a440.wav"  # written beside the card files' media by `new` and `init`
+
+
+def example_tone(seconds: float = 0.1, rate: int = 8000, frequency: float = 440.0) -> bytes:
+    """A short pure tone as 8-bit mono WAV (about 850 bytes), made with the standard library, so
+    that a new project's sound card plays something real."""
+    frames = int(seconds * rate)
+    ramp = rate // 100  # 10 ms fades: no click at either end
+
+    def sample(i: int) -> int:
+        gain = min(1.0, i / ramp, (frames - 1 - i) / ramp)
+        return 128 + round(100 * gain * math.sin(2 * math.pi * frequency * i / rate))
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(rate)
+        w.writeframes(bytes(sample(i) for i in range(frames)))
+    return out.getvalue()
 
 
 MAX_NAME = 100  # characters of the file name's slug: far below every file system's limit
 
 
 def new_card_file(subtopic: str, root: Path, manifest: Path | None = None) -> tuple[Path | None, list[Problem]]:
-    """Create cards/<slug>.yaml under `root` (the manifest's project root when given) and, with a
-    manifest whose globs do not match it yet, add it to the manifest's `cards`.
+    """Create cards/<slug>.yaml under `root` (the manifest's project root when given), and
+    cards/media/tone-a440.wav for its sound card unless it exists; with a manifest whose globs do
+    not match the card file yet, add it to the manifest's `cards`.
 
     Both files are written atomically, and all or nothing: if the manifest cannot be updated,
     the new card file is removed again."""
@@ -72,17 +104,26 @@ def new_card_file(subtopic: str, root: Path, manifest: Path | None = None) -> tu
         if problems:
             return None, problems
         edited = (manifest, text) if text is not None else None
-    content = TEMPLATE.format(subtopic=_quoted(subtopic), slug=ascii_slug(subtopic)).encode("utf-8")
+    content = TEMPLATE.format(subtopic=_quoted(subtopic), slug=ascii_slug(subtopic), tone=TONE).encode("utf-8")
+    tone = path.parent / "media" / TONE
+    made_tone = False  # an existing tone (from init or an earlier `new`) is shared, never replaced
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         files.write_atomic(path, content)
+        if not os.path.lexists(tone):
+            tone.parent.mkdir(exist_ok=True)
+            files.write_atomic(tone, example_tone())
+            made_tone = True
     except OSError as exc:
-        return None, [files.write_problem(exc, path)]
+        path.unlink(missing_ok=True)
+        return None, [files.write_problem(exc, tone if path.exists() else path)]
     if edited is not None:
         try:
             files.write_atomic(edited[0], edited[1].encode("utf-8"))
         except OSError as exc:
             path.unlink(missing_ok=True)
+            if made_tone:
+                tone.unlink(missing_ok=True)
             return None, [files.write_problem(exc, edited[0])]
     return path, []
 
