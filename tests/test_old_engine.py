@@ -82,3 +82,62 @@ def test_the_oldest_engine_updates_exactly_the_edited_note_and_keeps_reviews(pro
     assert seen["imports"][1] == {"new": 0, "updated": 1, "duplicate": 4, "conflicting": 0}
     assert seen["notes"]["mn-discovery"]["fields"][2] == "Edited."
     assert seen["reviews"] == 7
+
+
+AV_TAGS = r"""
+import json, sys, tempfile
+from pathlib import Path
+from anki.collection import Collection
+from anki.scheduler.v3 import CardAnswer
+
+out = {"imports": [], "av": {}}
+with tempfile.TemporaryDirectory() as tmp:
+    col = Collection(str(Path(tmp) / "collection.anki2"))
+    for package in sys.argv[1:]:
+        log = col.import_anki_package(package).log
+        out["imports"].append({k: len(getattr(log, k)) for k in ("new", "updated", "conflicting")})
+        col.models._clear_cache()
+        if len(out["imports"]) == 1:
+            for cid in col.find_cards(""):
+                card = col.get_card(cid)
+                card.start_timer()
+                states = col._backend.get_scheduling_states(card.id)
+                col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        out["av"][f"{card.note().fields[-1]}/{card.ord}"] = [
+            [getattr(t, "filename", None) or [t.lang, t.field_text] for t in tags]
+            for tags in (card.question_av_tags(), card.answer_av_tags())]
+    out["types"] = sorted(m["name"] for m in col.models.all())
+    out["reviews"] = col.db.scalar("select count() from revlog")
+    check = col.media.check()
+    out["missing"], out["unused"] = list(check.missing), list(check.unused)
+    out["integrity"] = list(col.fix_integrity())
+    col.close()
+json.dump(out, sys.stdout)
+"""
+
+
+def test_the_oldest_engine_plays_sounds_and_reads_tts_added_in_an_upgrade(project, old_anki):
+    import sounds
+
+    v1 = release(project, "v1", 1_700_000_000)
+    (project / "cards" / "media" / "tone.wav").write_bytes(sounds.wav())
+    (project / "cards" / "s.yaml").write_text(
+        'subtopic: Sounds\ncards:\n  - id: tone\n    question: "Which tone? [sound:media/tone.wav]"\n'
+        "    answer: A4\n")
+    manifest = project / "decks" / "test-deck.yaml"
+    manifest.write_text(manifest.read_text() + "tts: {field: Answer, lang: en_US}\n")
+    v2 = release(project, "v2", 1_700_000_100)
+    done = subprocess.run([old_anki, "-I", "-c", AV_TAGS, str(v1), str(v2)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["imports"] == [{"new": 5, "updated": 0, "conflicting": 0}, {"new": 1, "updated": 0, "conflicting": 0}]
+    ours = [name for name in seen["types"] if name.startswith("neurodeck ")]
+    assert len(ours) == 4 and not any(name.endswith("+") for name in seen["types"])  # updated in place
+    [stored] = [n for n in build(MANIFEST, project / "dist").compiled.media.files if n.endswith(".wav")]
+    assert seen["av"]["tone/0"] == [[stored], [stored, ["en_US", "A4"]]]  # the back shows the question again
+    assert seen["av"]["mn-discovery/0"][1] == [["en_US", "In area F5 of the macaque ventral premotor cortex."]]
+    assert seen["reviews"] == 7 and seen["missing"] == [] and seen["unused"] == []
+    assert seen["integrity"] == ["Database rebuilt and optimized.", True]

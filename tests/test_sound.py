@@ -326,18 +326,17 @@ def test_init_and_new_scaffold_a_sound_card_that_anki_plays_and_a_tts_line(tmp_p
     assert tone in written and tone.read_bytes() == example_tone()  # new shares it
     # the manifest's commented example, switched on as a user would
     text = manifest.read_text()
-    assert "\n# tts: {field: Question, lang: en_US}\n" in text
+    assert "\n# tts: {field: Answer, lang: en_US}\n" in text
     manifest.write_text(text.replace("\n# tts: ", "\ntts: "))
     monkeypatch.chdir(tmp_path)
     result = build(Path("decks/my-deck.yaml"), tmp_path / "dist")
-    assert result.ok, [p.format() for p in result.problems]
+    assert result.problems == [], [p.format() for p in result.problems]
     [stored] = list(result.compiled.media.files)
     import_package(collection, result.output)
     for card_id in ("tone-a4-standard-pitch", "pair-bonding-example-sound"):
         [card] = anki_note(collection, card_id).cards()
-        tags = card.question_av_tags()
-        assert [t.filename for t in tags if hasattr(t, "filename")] == [stored]
-        assert [t.lang for t in tags if hasattr(t, "lang")] == ["en_US"]  # the question read aloud too
+        assert [t.filename for t in card.question_av_tags()] == [stored]
+        assert [t.lang for t in card.answer_av_tags() if hasattr(t, "lang")] == ["en_US"]  # the answer read aloud
     assert (Path(collection.media.dir()) / stored).read_bytes() == tone.read_bytes()
     check = collection.media.check()
     assert list(check.missing) == [] and list(check.unused) == []

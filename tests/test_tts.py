@@ -427,3 +427,24 @@ def test_the_readme_note_type_tts_example_builds(own, collection):
     import_package(collection, result.output)
     [card] = collection.get_note(collection.find_notes("Where")[0]).cards()
     assert spoken(card.question_av_tags()) == [("Where is the insula?", "en_US", [], 1.0)]
+
+
+def test_a_sound_in_a_field_read_aloud_is_a_warning_as_anki_would_read_its_name(project, tmp_path, collection):
+    import sounds
+
+    (project / "cards" / "media" / "tone.wav").write_bytes(sounds.wav())
+    write(project / "cards" / "s.yaml", 'subtopic: Sounds\ncards:\n  - id: tone\n'
+                                        '    question: "Which tone? [sound:media/tone.wav]"\n    answer: A4\n')
+    with_tts(project, "[{field: Question, lang: en_US}, {field: Answer, lang: en_US}]")
+    result = build(MANIFEST, tmp_path / "out")
+    assert result.ok
+    [warning] = result.problems
+    assert warning.severity == "warning" and warning.location == Location("cards/s.yaml", 3, 5)  # the card
+    assert warning.message == ("field 'Question' of card 'tone' holds a sound and is read aloud (tts): "
+                               "Anki would read the sound's file name aloud")
+    import_package(collection, result.output)
+    [card] = note(collection, "tone").cards()
+    [read] = [t for t in card.question_av_tags() if hasattr(t, "lang")]
+    assert "[sound:tone-" in read.field_text  # what the warning is about
+    with_tts(project, "{field: Answer, lang: en_US}")
+    assert build(MANIFEST, tmp_path / "out").problems == []

@@ -8,12 +8,12 @@ types update in place (a newer `mod`), never forked.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from neurodeck.apkg import templates
 from neurodeck.apkg.notetypes import CustomNoteType, NoteType, Template
-from neurodeck.model import Problem, Speech
+from neurodeck.model import Note, Problem, Speech
 
 _TYPED = {"type", "type-cloze", "type-nc"}  # the reviewer's type-in box
 AnyType = TypeVar("AnyType", NoteType, CustomNoteType)
@@ -97,3 +97,31 @@ def check_fields(speeches: Sequence[Speech], fields: Iterable[str], what: str,
                              "Anki reads a field where a card shows it; show it in a template first")
                      for s in speeches if s.field.value in known and s.field.value not in visible]
     return problems
+
+
+def spoken_fields(note_type: NoteType | CustomNoteType) -> frozenset[str]:
+    """The fields some template of the type reads aloud with {{tts ...}}."""
+    return frozenset(node.key for t in note_type.templates for side in (t.qfmt, t.afmt)
+                     for node in _replacements(templates.parse(side))
+                     if any(f.startswith("tts ") for f in node.filters))
+
+
+def _replacements(nodes: Iterable) -> Iterable[templates.Replacement]:
+    for node in nodes:
+        if isinstance(node, templates.Replacement):
+            yield node
+        elif isinstance(node, templates.Section):
+            yield from _replacements(node.children)
+
+
+def check_sounds_read_aloud(notes: Iterable[Note],
+                            types: Mapping[str, NoteType | CustomNoteType]) -> list[Problem]:
+    """A sound in a field Anki reads aloud: the tts tag takes the field's text as it is, sound tag
+    included, so Anki reads the sound's file name out."""
+    spoken = {kind: [(i, name) for i, name in enumerate(nt.fields) if name in names]
+              for kind, nt in types.items() if (names := spoken_fields(nt))}
+    return [Problem(note.location, f"field '{name}' of card '{note.id}' holds a sound and is read aloud (tts): "
+                    "Anki would read the sound's file name aloud",
+                    "put the sound in another field, or read another field", severity="warning")
+            for note in notes if note.type in spoken
+            for i, name in spoken[note.type] if "[sound:" in note.fields[i]]

@@ -30,9 +30,9 @@ description: |
   Shown in Anki's deck overview. Markdown: *emphasis*, lists and links work.
 cards: [cards/*.yaml]
 output: {tag}.apkg
-# Text-to-speech: Anki reads fields aloud with the student's system voices, e.g. every question
-# in US English (a list reads several fields; voices and speed are optional):
-# tts: {{field: Question, lang: en_US}}
+# Text-to-speech: Anki reads fields aloud with the student's system voices, e.g. every answer
+# in US English when it is revealed (a list reads several fields; voices and speed are optional):
+# tts: {{field: Answer, lang: en_US}}
 '''
 
 _HEAD = '''\

@@ -24,7 +24,7 @@ from neurodeck import lockfile, releases
 from neurodeck.apkg import files
 from neurodeck.apkg.collection import Collection, PackDeck, write_package
 from neurodeck.apkg.notetypes import CustomNoteType, NoteType, note_types
-from neurodeck.apkg.speech import check_fields, with_speech
+from neurodeck.apkg.speech import check_fields, check_sounds_read_aloud, with_speech
 from neurodeck.checks.frozen_types import check_frozen
 from neurodeck.checks.names import check_deck_name, check_merged_names
 from neurodeck.checks.rules import (
@@ -180,6 +180,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
         watch = releases.Watch(out_dir / manifest.output, manifest.lock_path, manifest.namespace, own_ids,
                                functools.partial(stamps.written_with_lock, manifest_path, out_dir))
     result.problems += check_duplicates(result.notes)
+    result.problems += check_sounds_read_aloud(result.notes, result.notetypes)
     result.problems += check_duplicate_guids(result.notes)
     result.problems += check_merged_names(result.notes)
     result.problems += check_deck_name(manifest.name, manifest.location)
