@@ -167,3 +167,19 @@ def test_a_file_result_comes_back_from_the_sealed_cache_as_it_was_filed(tmp_path
     assert [type(n) for n in back.notes] == [Note] * len(result.notes)
     assert all(type(n.location) is Location and type(n.id_location) is Location for n in back.notes)
     assert decode(store.read(entry, "abd")) is None  # filed under another key: foreign
+
+
+def test_a_build_outside_a_git_repository_starts_no_git(project, monkeypatch):
+    """The releases check asks git for committed locks only where git could find a repository;
+    elsewhere a process per build would only hear that there is none."""
+    import subprocess
+
+    started = []
+    original = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda args, *a, **k: started.append(args) or original(args, *a, **k))
+    assert not any((folder / ".git").exists() for folder in (project, *project.parents))
+    assert build(MANIFEST, project / "dist").ok and build(MANIFEST, project / "dist2").ok
+    assert started == []
+    original(["git", "init", "-q"], cwd=project, check=True)
+    assert build(MANIFEST, project / "dist3").ok
+    assert [args[:2] for args in started][:1] == [["git", "rev-parse"]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
+import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
@@ -115,6 +115,8 @@ def committed_locks(lock_path: Path, revisions: list[str] | None = None) -> dict
     """The lock as committed at `revisions` (default: HEAD and every tag), each distinct version
     once and none equal to the lock on disk. Empty outside a git repository."""
     folder = lock_path.parent if lock_path.parent.is_dir() else Path.cwd()
+    if not _in_repository(folder):
+        return {}
     try:
         top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
         relative = lock_path.resolve().relative_to(top.resolve()).as_posix()
@@ -153,7 +155,22 @@ class _GitError(Exception):
     pass
 
 
+def _in_repository(folder: Path) -> bool:
+    """Whether git could find a repository from `folder`: `GIT_DIR` is set, or `folder` or one
+    above it holds a `.git` (a folder, or a worktree's file). Outside one, starting git only to
+    hear so would cost every build a process."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    try:
+        folder = folder.resolve()
+    except (OSError, RuntimeError):
+        return True
+    return any(os.path.lexists(candidate / ".git") for candidate in (folder, *folder.parents))
+
+
 def _git(cwd: Path, *args: str, stdin: str | None = None) -> bytes:
+    import subprocess  # only builds in a repository start git
+
     try:
         done = subprocess.run(["git", *args], cwd=cwd, input=stdin.encode() if stdin is not None else None,
                               capture_output=True, check=False, timeout=60)
@@ -205,10 +222,10 @@ class Watch:
         self._thread.start()
 
     def _load(self, lock_path: Path, written_with_lock: Callable[[Path], bool] | None) -> None:
-        from neurodeck.apkg.reader import PackageError, open_collection
-
         types = Releases()
         if self._output.is_file() and not (written_with_lock is not None and written_with_lock(self._output)):
+            from neurodeck.apkg.reader import PackageError, open_collection
+
             try:
                 self._db = self._package.enter_context(open_collection(self._output))
                 self._mods = dict(self._db.note_mods())
@@ -221,18 +238,19 @@ class Watch:
     def problems(self, notes: list[Note], entries: dict[str, Entry], old: lockfile.Lock | None,
                  lock_shown: str, notetypes: dict[str, tuple[NoteTypeEntry, tuple]] | None = None) -> list[Problem]:
         """What the releases seen show against this build's notes and (used) note types."""
-        from neurodeck.apkg.reader import PackageError
-
         self._thread.join()
         try:
             if self._db is not None:
+                from neurodeck.apkg.reader import PackageError
+
                 recorded = old.notes if old else {}
                 newer = [n.guid for n in notes if self._mods.get(n.guid, -1) > getattr(recorded.get(n.id), "mod", -1)]
-                if newer:
-                    self.releases.merge(_shipped(self._db.notes(newer), _shown(self._output), self._namespace,
-                                                 self._own))
-        except PackageError:
-            pass
+                try:
+                    if newer:
+                        self.releases.merge(_shipped(self._db.notes(newer), _shown(self._output), self._namespace,
+                                                     self._own))
+                except PackageError:
+                    pass
         finally:
             self.close()
         return (going_back(notes, entries, self.releases, lock_shown)
