@@ -8,18 +8,18 @@ notes, so every problem points at the value as written.
 from __future__ import annotations
 
 import difflib
-import functools
-import html
 import math
 import re
-import unicodedata
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from neurodeck.checks.near_duplicates import near_duplicates
+from neurodeck.checks.words import plain, tokens, word_count
+from neurodeck.checks.words import shown as _shown
 from neurodeck.model import Card, Location, Manifest, Problem
-from neurodeck.render.cloze import CLOZE, cloze_numbers
+from neurodeck.render.cloze import cloze_numbers
 from neurodeck.source.deck import load_deck
 from neurodeck.source.yamlnodes import YMap, YScalar, YSeq, describe
 
@@ -59,8 +59,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("ND112", "long-type-in-answer", "warning", "limit", 3,
          "nobody types a phrase letter-perfect: ask for a single term, or make it a basic card"),
     # Off unless a manifest turns it on: two cards on one fact are sometimes deliberate (a term and
-    # its definition both ways), and the rule needs a deck's worth of cards to weigh words well.
-    Rule("ND113", "near-duplicate-fact", "off", "similarity", 0.4,
+    # its definition both ways), and its word weights come from a neuroscience reference corpus.
+    Rule("ND113", "near-duplicate-fact", "off", "similarity", 0.45,
          "make each card ask one thing no other card asks, or merge the two"),
 )}
 # Problems with the lint settings themselves; they cannot be configured or ignored.
@@ -194,49 +194,6 @@ def read_synonyms(manifest: Manifest) -> tuple[Synonyms, list[Problem]]:
             if key:
                 table.setdefault(key, (answer, forms))
     return table, problems
-
-
-# ---- text helpers ---------------------------------------------------------------------------
-
-_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)]*)\)")  # group 1: the image's path
-_SOUND = re.compile(r"\[sound:[^\]]*\]")  # Anki's sound tag: a play button, not words
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_HTML_TAG = re.compile(r"<[^>]*>")
-_MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]", re.DOTALL)
-_CODE = re.compile(r"`[^`]*`")
-_WORD = re.compile(r"\S*[^\W_]\S*")  # a run of non-space holding a letter or digit
-
-
-@functools.lru_cache(maxsize=1024)  # several rules read the same field one after the other
-def plain(text: str) -> str:
-    """Markdown as a reader sees it: no images, sounds, URLs, tags, maths, code or cloze markers."""
-    if "{{" in text:
-        text = CLOZE.sub(lambda m: m.group(2) + (f" ({m.group(3)})" if m.group(3) else ""), text)
-    for marker, pattern, repl in (("[sound:", _SOUND, " "), ("](", _IMAGE, " "), ("](", _LINK, r"\1"),
-                                  ("<", _HTML_TAG, " "), ("\\", _MATH, " "), ("`", _CODE, " ")):
-        if marker in text:  # most fields have none of these
-            text = pattern.sub(repl, text)
-    if "&" in text:
-        text = html.unescape(text)
-    return text.replace("**", "").replace("__", "")
-
-
-def word_count(text: str) -> int:
-    return len(_WORD.findall(plain(text)))
-
-
-# Words dropped before comparing questions: they never make two questions different.
-_STOP = frozenset(("a", "an", "the"))
-
-
-def tokens(text: str) -> list[str]:
-    """Case-, accent-, punctuation- and plural-insensitive words."""
-    text = plain(text).casefold()
-    if not text.isascii():  # fold accents: "Peciña" and "Pecina" are the same word
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    words = re.findall(r"[^\W_]+", text)
-    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-            for w in words if w not in _STOP]
 
 
 # ---- rules on one card ----------------------------------------------------------------------
@@ -458,11 +415,6 @@ def _question_words(question: str) -> list[str]:
     return tokens(question) + _shown(question)
 
 
-def _shown(text: str) -> list[str]:
-    """The images a field shows, one word each (`image:` and the path as written)."""
-    return [f"image:{path.strip()}" for path in _IMAGE.findall(text)] if "](" in text else []
-
-
 def _similar_pairs(sets: list[frozenset[str]], t: float) -> list[tuple[int, int, float]]:
     """For each set j, the earlier set i most similar to it with Jaccard >= t, as (i, j, score).
 
@@ -527,102 +479,11 @@ def _similar_pairs(sets: list[frozenset[str]], t: float) -> list[tuple[int, int,
 
 # ---- near-duplicate facts (ND113) -----------------------------------------------------------
 
-# Words that carry no fact of their own: sharing them never makes two cards teach the same thing.
-_FUNCTION_WORDS = frozenset("""
-    a an the of in on at to for from by with without and or but nor not no yes is are was were be been being it its
-    this that these those there their they them he she his her him we our you your i me my as into onto about over
-    under between among both each other such only also more most less least very much many some any all one two
-    three what which who whom whose when where why how did does do done doe had has have having after before during
-    than then so if while whether can could may might must should would will shall let same own just even
-    find found show showed shown study studie report reported use used using give gave given make made name
-    according et al besides compared compare
-""".split())
-_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ions", "ion", "ed", "es", "ly", "al")
-
-
-def _stem(word: str) -> str:
-    """A crude stem, so that "predicted" and "prediction" count as one word."""
-    for suffix in _SUFFIXES:
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[:-len(suffix)]
-    return word
-
-
-def fact_words(card: Card) -> list[str]:
-    """The words that state a card's fact: question and answer, or the cloze text, without function
-    words, numbers, and the authors and year of its own source (the same paper is not the same fact)."""
-    fields = [card.text] if card.type == "cloze" else [card.question, card.answer]
-    text = " ".join(f.value for f in fields if f is not None)
-    cited: frozenset[str] = frozenset()
-    if card.source is not None:
-        year = _YEAR.search(card.source.value)
-        cited = frozenset(tokens(card.source.value[:year.end()] if year else card.source.value))
-    words = [_stem(w) for w in tokens(text) if w not in _FUNCTION_WORDS and w not in cited and not w.isdigit()]
-    return words + _shown(text)
-
-
-def fact_vectors(bags: list[list[str]]) -> list[dict[str, float]]:
-    """Unit tf-idf vectors: words most cards use (oxytocin, vole) weigh little, rare shared words much."""
-    df: dict[str, int] = defaultdict(int)
-    for bag in bags:
-        for w in set(bag):
-            df[w] += 1
-    n = len(bags)
-    idf = {w: math.log((n + 1) / (k + 1)) + 1 for w, k in df.items()}
-    vectors = []
-    for bag in bags:
-        counts: dict[str, int] = defaultdict(int)
-        for w in bag:
-            counts[w] += 1
-        vec = {w: (1 + math.log(c)) * idf[w] for w, c in counts.items()}
-        norm = math.sqrt(sum(x * x for x in vec.values())) or 1.0
-        vectors.append({w: x / norm for w, x in vec.items()})
-    return vectors
-
-
-def similar_vectors(vectors: list[dict[str, float]], t: float) -> list[tuple[int, int, float]]:
-    """For each vector j, the earlier vector i with the highest cosine >= t (the first on ties), as (i, j, score).
-
-    Exact without comparing all pairs: with words in one global order (rarest first), index each vector
-    only by its prefix, the words before the rest of it has norm below t. If y holds no word of x's
-    prefix, cos(x, y) is at most the norm of x's rest times |y| = 1, so below t: every pair reaching t
-    meets in the index.
-    """
-    df: dict[str, int] = defaultdict(int)
-    for vec in vectors:
-        for w in vec:
-            df[w] += 1
-    index: dict[str, list[int]] = defaultdict(list)
-    pairs = []
-    for j, vec in enumerate(vectors):
-        candidates = sorted({i for w in vec for i in index.get(w, ())})
-        best, best_score = None, t
-        for i in candidates:
-            other = vectors[i]
-            score = sum(x * other.get(w, 0.0) for w, x in vec.items())
-            if score >= best_score - 1e-12 and (best is None or score > best_score + 1e-12):
-                best, best_score = i, score
-        if best is not None:
-            pairs.append((best, j, best_score))
-        rest = 1.0
-        for w in sorted(vec, key=lambda w: (df[w], w)):
-            if rest < t * t * (1 - 1e-9):
-                break
-            index[w].append(j)
-            rest -= vec[w] * vec[w]
-    return pairs
-
-
 def _near_duplicate_facts(cards: list[Card], similarity: float, skip: set[int]) -> list[Finding]:
-    """ND113: cards whose question and answer (or cloze text) teach nearly the same fact, whatever
-    their wording or type; a card already reported as a duplicate question (ND105, ND106) is skipped."""
-    facts = [(c, fact_words(c)) for c in cards]
-    facts = [(c, words) for c, words in facts if words]
-    vectors = fact_vectors([words for _, words in facts])
+    """ND113: cards that ask what another card already teaches, whatever their wording or type
+    (checks/near_duplicates.py); a card already reported as a duplicate question (ND105, ND106) is skipped."""
     findings = []
-    for i, j, score in similar_vectors(vectors, similarity):
-        card, near = facts[j][0], facts[i][0]
+    for card, near, score in near_duplicates(cards, similarity):
         if id(card) in skip:
             continue
         field = card.text if card.type == "cloze" else card.question
