@@ -274,7 +274,7 @@ NAMED = {
     "reward prediction error": [("vta-rpe-schultz", "vta-rpe-pattern")],
     "wanting and liking": [("vta-wanting-liking", "vta-incentive-salience-reversed"),
                            ("vta-wanting-liking", "vta-6ohda-liking-intact")],
-    "PVN and SON": [("hypothalamus-son-type-in", "oxytocin-synthesis-nuclei-cloze"),
+    "PVN and SON": [("hypothalamus-son-type-in", "oxytocin-magnocellular-reversed"),
                     ("oxytocin-synthesis-nuclei-cloze", "oxytocin-magnocellular-reversed"),
                     ("oxytocin-magnocellular-reversed", "hypothalamus-pvn-reversed"),
                     ("oxytocin-posterior-pituitary-typein", "oxytocin-synthesis-nuclei-cloze")],

@@ -5,7 +5,9 @@ answer, a reversed card both ways, a cloze card each deletion number with the re
 cue. Card X repeats card Y when Y already teaches one of X's items:
 
 - most of the item's answer (by weight, `ANSWER_SHARE`) is among the words Y shows,
-- the item as a whole, cue and answer, is among them to at least the rule's `similarity`, and
+- the item as a whole, cue and answer, is among them to at least the rule's `similarity` (a little
+  more, `OTHER_PAPER`, when the cards cite different papers: one paper's cards restate each other
+  more often than two papers' cards do), and
 - Y is about that fact rather than naming X's answer in passing: Y gives the answer on its back (its
   answer, a cloze deletion, its extra), or Y's own answer is among X's words (`INVOLVED`).
 
@@ -35,6 +37,7 @@ from neurodeck.render.cloze import CLOZE
 ANSWER_SHARE = 0.5  # share of an item's answer the other card must show
 INVOLVED = 0.3  # share of the other card's answer this card must show, unless the other gives the answer
 LINKED = 0.35  # weighted cosine of two cards' questions and answers from which their extras count
+OTHER_PAPER = 0.05  # added to the similarity a pair needs when its cards cite different papers
 
 # Words that carry no fact of their own: sharing them never makes two cards teach the same thing.
 FUNCTION_WORDS = frozenset("""
@@ -174,6 +177,8 @@ def linked(a: Fact, b: Fact) -> bool:
 def repeats(x: Fact, y: Fact, similarity: float) -> float:
     """How fully y already teaches one of x's items (0 when it does not, by the rules above)."""
     link = linked(x, y)
+    if not _same_paper(x, y):
+        similarity += OTHER_PAPER
     y_shows = y.asked | y.extra if link else y.asked
     y_back = y.back | y.extra if link else y.back
     x_shows = x.asked | x.extra if link else x.asked
