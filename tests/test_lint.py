@@ -540,7 +540,7 @@ def test_near_duplicate_facts_are_off_unless_turned_on(lint):
     assert lint(cards, "lint: {ND109: off}\n") == []
     found = lint(cards, "lint: {ND109: off, ND113: warning}\n")
     assert [(w, m.split(",")[0]) for w, _, m in found] == [
-        ("cards/c.yaml:8:11", "ND113 card teaches nearly the same fact as card 'a' (cards/c.yaml:3:5)")]
+        ("cards/c.yaml:9:11", "ND113 card teaches nearly the same fact as card 'a' (cards/c.yaml:3:5)")]
 
 
 _VOCABULARY = [f"{a}{b}{c}" for a in "bdfgklmnprstvz" for b in "aeiou" for c in ("lin", "rax", "mon", "tep")]
