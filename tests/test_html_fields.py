@@ -8,12 +8,12 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conftest import PNG, import_package, write
 from neurodeck.pipeline.build import build
-from neurodeck.render.sanitize import MARKUP, REMOVED, sanitize
+from neurodeck.render.sanitize import MARKUP, REMOVED, findings_of, sanitize
 
 # ---- the sanitizer -----------------------------------------------------------------------------
 
@@ -323,3 +323,79 @@ def test_the_lock_records_given_guids_and_a_released_guid_may_not_change(tmp_pat
     assert not result.ok
     (error,) = result.problems
     assert error.location.line == 3 and "changed its GUID since it was released (q(W]8e`x~ -> other)" in error.message
+
+
+# ---- fields side by side, and CSS as browsers read it -----------------------------------------------
+
+_PIECES = st.sampled_from([
+    "<img src=x", "<b", "<a href=x.png", " title=", ' title="', " title='", " alt=", '"', "'", "=", " ", ">", "/>",
+    '" onerror="alert(1)">', "' onerror='alert(1)'>", " onerror=alert(1)>", "onmouseover=alert(1)", "<", "</", "<!",
+    "<!--", "-->", "<?", "<b>", "</b>", "text", "&quot;", "<br>", "<![CDATA[", "]]>"])
+_FIELD = st.lists(_PIECES, max_size=6).map("".join)
+_BETWEEN = st.sampled_from(["", " ", "<hr id=answer>", "<br>", "</div><div class=x>", "\n\n"])
+
+
+@example('<img src=x title="', '" onerror="alert(1)">', "<hr id=answer>", True)
+@example("x <", "img src=x onerror=alert(1)>", "", False)
+@given(_FIELD, _FIELD, _BETWEEN, st.booleans())
+def test_no_two_packaged_fields_make_a_handler_or_script_together(first, second, between, keep):
+    """A template puts fields side by side (`{{Front}}<hr id=answer>{{Back}}`), so a field kept as
+    written must leave the HTML parser where it found it: one that ends inside a tag or a comment
+    would make the next field's text part of that tag."""
+    one, two = sanitize(first, keep_markup=keep), sanitize(second, keep_markup=keep)
+    together = one.html + between + two.html
+    assert _active(together) == [], (one, two)
+    assert [f for f in findings_of(together, keep) if f.kind == REMOVED] == [], (one, two)
+
+
+def test_a_field_ending_inside_a_tag_is_an_error_at_its_place(tmp_path):
+    manifest = _project(tmp_path, """\
+        subtopic: Lobes
+        format: html
+        cards:
+          - id: lobe
+            question: '<img src=x title="'
+            answer: '" onerror="alert(1)">'
+        """, MANIFEST + "keep_markup: true\n")
+    result = build(manifest, tmp_path / "dist", now=1_700_000_000)
+    assert not result.ok and result.output is None
+    errors = [p for p in result.problems if p.severity == "error"]
+    assert [p.location.line for p in errors if "unfinished tag or comment" in p.message] == [5]
+
+
+def _css_escaped(draw, word: str) -> str:
+    """`word` with some letters written as CSS escapes, as a browser still reads them."""
+    out = []
+    for ch in word:
+        how = draw(st.sampled_from(["plain", "six digits", "hex space", "char"] if ch not in "abcdefABCDEF0123456789"
+                                   else ["plain", "six digits", "hex space"]))
+        out.append(ch if how == "plain" else f"\\{ord(ch):06x}" if how == "six digits" else
+                   f"\\{ord(ch):x} " if how == "hex space" else f"\\{ch}")
+    return "".join(out)
+
+
+@st.composite
+def _loading_css(draw) -> str:
+    """A declaration that makes a browser fetch a remote address."""
+    function = draw(st.sampled_from(["url", "image-set", "-webkit-image-set", "cross-fade", "image"]))
+    address = draw(st.sampled_from(["//evil.example/p.png", "http://evil.example/p.png", "https://evil.example/p"]))
+    address = _css_escaped(draw, address)
+    quote = draw(st.sampled_from(['"', "'"] + ([""] if function == "url" else [])))
+    prop = draw(st.sampled_from(["background", "background-image", "list-style-image", "cursor", "border-image"]))
+    return f"{prop}:{draw(st.sampled_from(['', ' ']))}{_css_escaped(draw, function)}({quote}{address}{quote} 1x)"
+
+
+@example('background-image:image-set("//evil.example/p.png" 1x)')
+@example(r"background:\75 rl(\2f\2f evil.example/q.png)")
+@given(_loading_css())
+def test_a_style_that_loads_a_remote_address_is_never_kept_in_any_spelling(css):
+    for keep in (True, False):
+        result = sanitize(f"<span style='color: red; {css}'>x</span>", keep_markup=keep)
+        assert any(f.kind == REMOVED and "style" in f.what for f in result.findings), result
+        assert "style" not in result.html and not result.kept
+
+
+@given(st.sampled_from(["color: rgb(255, 0, 0)", "font-family: Arial, 'Helvetica Neue'", "text-align: center",
+                        "background: linear-gradient(red, blue)", "width: calc(100% - 2em)", "--image: none"]))
+def test_plain_styles_are_kept_with_keep_markup(css):
+    assert sanitize(f'<span style="{css}">x</span>', keep_markup=True).kept

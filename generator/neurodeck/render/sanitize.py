@@ -72,7 +72,28 @@ class Sanitized(NamedTuple):
 
 _URL_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _REMOTE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:[/\\]{2}|^\s*[/\\]{2}")
-_CSS_BAD = re.compile(r"url\s*\(|expression\s*\(|@import|behavior\s*:|-moz-binding|javascript:", re.IGNORECASE)
+# What in CSS loads or runs something: url() and the functions that take a bare string as an
+# address (image-set("//host/x.png") loads it), imports, and the old script hooks. Matched after
+# comments are removed and escapes decoded (`\75 rl(` is url( to a browser).
+_CSS_BAD = re.compile(r"(?<![\w-])(?:-[a-z]+-)?(?:url|src|image|image-set|cross-fade|element|expression|paint)\s*\("
+                      r"|@import|behavior\s*:|-moz-binding|javascript:", re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\f]?|\r\n|(.))", re.DOTALL)
+
+
+def _css_char(match: re.Match) -> str:
+    if match.group(1):
+        code = int(match.group(1), 16)
+        return chr(code) if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 else "\ufffd"
+    return match.group(2) or ""  # an escaped newline continues the line
+
+
+def css_problem(css: str) -> str | None:
+    """What in CSS (a style attribute, a note type's stylesheet) would load or run something,
+    read as a browser reads it: comments removed, escapes decoded; None when nothing would."""
+    plain = _CSS_ESCAPE.sub(_css_char, _CSS_COMMENT.sub(" ", css))
+    found = _CSS_BAD.search(plain) or _REMOTE.search(plain)
+    return None if found is None else found.group().strip()
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
 # The raw text's last line of defence: anything a browser could run, in any spelling a parser might
 # read (in a tag: "javascript:" in a field's text is only text).
@@ -100,7 +121,7 @@ def attribute_verdict(tag: str, name: str, value: str, keep_markup: bool) -> Fin
         return None
     if _REMOTE.search(value):
         return Finding(REMOVED, f"remote address in {name} of <{tag}>: {value[:80]}")
-    if name == "style" and _CSS_BAD.search(value):
+    if name == "style" and css_problem(value) is not None:
         return Finding(REMOVED, f"style of <{tag}> loading or running something ({value[:60]})")
     if name in ALLOWED_ATTRIBUTES.get(tag, ()):
         return None
@@ -128,6 +149,7 @@ class _Scan(HTMLParser):
         self.tags: list[tuple[str, tuple[tuple[str, str], ...]]] = []
         self.comments = 0
         self.feed(text)
+        self.pending = self.rawdata  # what the parser could not finish: an open tag, comment or "<"
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -140,6 +162,12 @@ class _Scan(HTMLParser):
 
     def unknown_decl(self, data: str) -> None:  # <![CDATA[...]]> and the like
         self.comments += 1
+
+
+def unfinished(scan: _Scan) -> bool:
+    """Whether text ends inside a tag, comment or declaration (or on a bare "<"), where whatever
+    follows it would be read as part of that markup."""
+    return "<" in scan.pending
 
 
 def findings_of(text: str, keep_markup: bool = False) -> list[Finding]:
@@ -195,9 +223,15 @@ def sanitize(text: str, keep_markup: bool = False) -> Sanitized:
         # (and add none but what parsers imply, as for `<p><p></p></p>`, which becomes three
         # paragraphs: a field is not cleaned for being loosely nested), and the raw text must hold
         # nothing a browser could run.
-        found, kept = set(_Scan(text).tags), set(_Scan(cleaned).tags)
+        scan = _Scan(text)
+        found, kept = set(scan.tags), set(_Scan(cleaned).tags)
         if found != kept - _IMPLIED or _RISKY.search(text):
             findings.append(Finding(REMOVED, "markup that browsers may read differently"))
+            must_go = True
+        elif unfinished(scan):
+            # A field that ends inside a tag or comment swallows what the template puts after it:
+            # `<img src=x title="` then a field `" onerror="...">` is an event handler in Anki.
+            findings.append(Finding(REMOVED, f"an unfinished tag or comment at the end ({scan.pending[:40]!r})"))
             must_go = True
     if not must_go:
         return Sanitized(text, tuple(findings), True)
