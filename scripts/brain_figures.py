@@ -52,7 +52,7 @@ VIEWS = {"sagittal": 0, "coronal": 1, "axial": 2}  # the axis a view holds fixed
 @dataclass(frozen=True)
 class Region:
     key: str  # file names: cards/figures/<key>-<view>.png
-    name: str
+    name: str  # as the cards name it: the occlusion shapes' label
     labels: tuple[str, ...]  # AAL3 label names (both hemispheres; sagittal views keep the left)
     views: tuple[str, ...]
 
@@ -60,20 +60,20 @@ class Region:
 # The regions the deck teaches, as AAL3 holds them. vmPFC and DLPFC have no atlas label of their own:
 # the cards say which AAL3 regions stand in for them.
 REGIONS = (
-    Region("sgacc", "subgenual anterior cingulate cortex", ("ACC_sub_L", "ACC_sub_R"), ("sagittal", "coronal")),
-    Region("pgacc", "pregenual anterior cingulate cortex", ("ACC_pre_L", "ACC_pre_R"), ("sagittal", "coronal")),
-    Region("supracallosal-acc", "supracallosal (dorsal) anterior cingulate cortex", ("ACC_sup_L", "ACC_sup_R"),
+    Region("sgacc", "Subgenual anterior cingulate cortex", ("ACC_sub_L", "ACC_sub_R"), ("sagittal", "coronal")),
+    Region("pgacc", "Pregenual anterior cingulate cortex", ("ACC_pre_L", "ACC_pre_R"), ("sagittal", "coronal")),
+    Region("supracallosal-acc", "Supracallosal (dorsal) anterior cingulate cortex", ("ACC_sup_L", "ACC_sup_R"),
            ("sagittal", "coronal")),
-    Region("insula", "insula", ("Insula_L", "Insula_R"), ("coronal", "axial")),
-    Region("vmpfc", "ventromedial prefrontal cortex (medial orbital superior frontal gyrus and gyrus rectus)",
+    Region("insula", "Insula", ("Insula_L", "Insula_R"), ("coronal", "axial")),
+    Region("vmpfc", "Ventromedial prefrontal cortex",
            ("Frontal_Med_Orb_L", "Frontal_Med_Orb_R", "Rectus_L", "Rectus_R"), ("sagittal", "coronal")),
-    Region("dlpfc", "dorsolateral prefrontal cortex (middle frontal gyrus)", ("Frontal_Mid_2_L", "Frontal_Mid_2_R"),
+    Region("dlpfc", "Dorsolateral prefrontal cortex", ("Frontal_Mid_2_L", "Frontal_Mid_2_R"),
            ("coronal", "axial")),
-    Region("ofc", "orbitofrontal cortex",
+    Region("ofc", "Orbitofrontal cortex",
            tuple(f"OFC{part}_{side}" for part in ("med", "ant", "post", "lat") for side in "LR"), ("coronal", "axial")),
-    Region("amygdala", "amygdala", ("Amygdala_L", "Amygdala_R"), ("coronal", "axial")),
-    Region("nacc", "nucleus accumbens", ("N_Acc_L", "N_Acc_R"), ("coronal", "axial")),
-    Region("vta", "ventral tegmental area", ("VTA_L", "VTA_R"), ("sagittal", "axial")),
+    Region("amygdala", "Amygdala", ("Amygdala_L", "Amygdala_R"), ("coronal", "axial")),
+    Region("nacc", "Nucleus accumbens", ("N_Acc_L", "N_Acc_R"), ("coronal", "axial")),
+    Region("vta", "Ventral tegmental area", ("VTA_L", "VTA_R"), ("sagittal", "axial")),
 )
 
 
