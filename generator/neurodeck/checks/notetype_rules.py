@@ -200,12 +200,11 @@ def _check_together(declared: list[DeclaredType], namespace: str) -> list[Proble
                                     f"note type {what} is the name of a built-in note type",
                                     "cards name a type by its name or file name: choose one the built-in "
                                     f"types ({', '.join(CARD_TYPES)}) do not use"))
-        elif nt.name in STOCK_NAMES:
-            # An adopted type (its id written out) is already in its students' collections under
-            # that name; only students new to it would see it renamed.
+        elif nt.name in STOCK_NAMES and d.id is None:
+            # An adopted type (its id written out) keeps the name its students know it by.
             problems.append(Problem(d.name, f"note type name '{nt.name}' is the name of one of Anki's own note types",
                                     f"a student's Anki already has a '{nt.name}' and would show this one renamed: "
-                                    "give it a name of its own", "warning" if d.id is not None else "error"))
+                                    "give it a name of its own"))
         first = names.setdefault(nt.name.casefold(), d)
         if first is not d:
             problems.append(Problem(d.name, f"two note types are named '{nt.name}' (also {_shown(first)})",

@@ -80,8 +80,7 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path,
             known = [*CARD_TYPES, *[nt.key for nt in notetypes], *[nt.name for nt in notetypes]]
             close = difflib.get_close_matches(kind_value, known, n=1, cutoff=0.5)
             r.error(kind.location, f"unknown card type '{kind_value}'",
-                    f"did you mean '{close[0]}'?" if close else
-                    f"one of: {', '.join(known)}; or a note type of your own in notetypes/")
+                    f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(known)}")
             return None
         kind_value = custom.key
     elif "fields" in items:
