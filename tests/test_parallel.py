@@ -3,13 +3,17 @@ own process, whichever way the workers are started."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
-from conftest import write
+from conftest import REPO, write
 from neurodeck.pipeline import cache, workers
 from neurodeck.pipeline.build import build
 from neurodeck.pipeline.cache import _process_remote as original_remote
@@ -24,12 +28,12 @@ def add_files(project: Path, count: int) -> None:
         write(project / "cards" / f"par-{i:02d}.yaml", f"subtopic: Part {i % 3}\ntags: [t{i}]\ncards:\n{cards}\n")
 
 
-def recording_remote(batch, deck, store):
+def recording_remote(job, deck, store):
     """`_process_remote`, noting which process did the work (spawned workers import this module)."""
     folder = deck.root.parent / "worker-pids"
     folder.mkdir(exist_ok=True)
     (folder / str(os.getpid())).touch()
-    return original_remote(batch, deck, store)
+    return original_remote(job, deck, store)
 
 
 def build_with(project: Path, cache_folder: Path, monkeypatch, cores: int) -> tuple[bytes, set[int]]:
@@ -69,3 +73,90 @@ def test_two_workers_give_the_bytes_of_the_serial_path(project, tmp_path, monkey
     # and from the cache the workers filled, the same bytes again
     again, again_pids = build_with(project, tmp_path / "cache-parallel", monkeypatch, cores=2)
     assert again == serial and again_pids == set()
+
+
+KILLABLE = '''
+import os
+import time
+
+from neurodeck.pipeline import cache
+
+original = cache._process_remote
+
+
+def remote(job, deck, store):
+    """Every file compiled as usual, each worker noting its pid; on victim.yaml, wait to be killed."""
+    folder = deck.root.parent / "worker-pids"
+    folder.mkdir(exist_ok=True)
+    (folder / str(os.getpid())).touch()
+    if job[0].name == "victim.yaml":
+        (deck.root.parent / "victim-pid").write_text(str(os.getpid()))
+        time.sleep(600)
+    return original(job, deck, store)
+'''
+
+BUILD = '''
+import os
+import sys
+
+import killable
+from neurodeck.pipeline import cache, workers
+
+cache._process_remote = killable.remote
+os.cpu_count = lambda: 2
+if sys.argv[1] == "spawn":
+    workers.start_method = lambda: "spawn"
+sys.argv = ["neurodeck", "build"]
+from neurodeck.cli import run
+
+run()
+'''
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_worker_killed_while_compiling_is_a_located_error_and_writes_nothing(project, tmp_path, method):
+    """A worker killed with SIGKILL (as the kernel kills one when memory runs out): the build
+    stops with an error naming the file that worker was compiling, exits 1, and leaves the
+    package and the lock as they were; the other worker stops too. Before, it waited for ever."""
+    add_files(project, 22)
+    write(project / "cards" / "victim.yaml", "subtopic: Victim\ncards:\n  - id: victim-1\n"
+          "    question: \"Which file is compiled when the worker dies?\"\n    answer: \"This one.\"\n")
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "killable.py").write_text(KILLABLE)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / "helpers"), str(REPO / "generator")]),
+               NEURODECK_CACHE_DIR=str(tmp_path / "cache"), SOURCE_DATE_EPOCH="1700000000")
+    first = build(MANIFEST, project / "dist", now=1_700_000_000)  # in this process, the cache elsewhere
+    assert first.ok
+    package, lock = first.output.read_bytes(), (project / "decks" / "test-deck.lock").read_bytes()
+    edit = project / "cards" / "victim.yaml"
+    edit.write_text(edit.read_text().replace("This one.", "This one, edited."))
+
+    proc = subprocess.Popen([sys.executable, "-c", BUILD, method], cwd=project, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        victim = tmp_path / "victim-pid"
+        deadline = time.monotonic() + 120
+        while not (victim.exists() and victim.read_text()) and proc.poll() is None:
+            assert time.monotonic() < deadline, "no worker reached victim.yaml"
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        os.kill(int(victim.read_text()), signal.SIGKILL)
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the build hung after one of its workers was killed")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, (out, err)
+    assert "Traceback" not in err
+    [line] = [line for line in err.splitlines() if "victim.yaml" in line]
+    assert line.startswith(os.path.join("cards", "victim.yaml")) and "killed by signal SIGKILL" in line, err
+    assert first.output.read_bytes() == package
+    assert (project / "decks" / "test-deck.lock").read_bytes() == lock
+    pids = {int(p.name) for p in (tmp_path / "worker-pids").iterdir()}
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids):
+        assert time.monotonic() < deadline, "a worker outlived the build"
+        time.sleep(0.05)

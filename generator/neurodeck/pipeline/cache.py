@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import pickle
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from sys import intern
@@ -21,7 +20,7 @@ from neurodeck.pipeline import workers
 from neurodeck.pipeline.compile_file import FileResult, process_file
 from neurodeck.pipeline.stamps import code_key
 from neurodeck.pipeline.store import Store
-from neurodeck.project import read_bytes
+from neurodeck.project import read_bytes, shown_path
 from neurodeck.render.media import MediaStore
 
 
@@ -61,7 +60,11 @@ class FileCache:
             for path in paths:
                 result = cached.get(path)
                 if result is None:
-                    result = next(fresh)
+                    try:
+                        result = next(fresh)
+                    except workers.WorkerDied as died:  # the pool is stopped: the rest stays uncompiled
+                        yield _died(died)
+                        return
                     if not all(media.adopt(name, source) for name, source in result.media.items()):
                         result = process_file(path, self.deck, media)  # an image changed meanwhile
                 yield result
@@ -123,23 +126,28 @@ Job = tuple[Path, "str | None", "str | None"]
 def _process_many(jobs: list[Job], deck: DeckContext, store: Store) -> Generator[FileResult, None, None]:
     """The results of `jobs`, in order, each also filed in the cache.
 
-    Worker processes on every core do the work; results stream back in order and are unpickled
-    as they arrive, so memory holds only a few in transit.
+    Worker processes on every core do the work; results stream back in order, so memory holds
+    only a few in transit. A worker that dies raises workers.WorkerDied with its job.
     """
     count = min(os.cpu_count() or 1, len(jobs) // _PARALLEL_MIN_FILES)
     if count < 2:
         for job in jobs:
             yield _process_job(job, deck, store)
         return
-    remote = functools.partial(_process_remote, deck=deck, store=store)
-    batches = workers.imap(remote, _batches(jobs, count), count)
+    results = workers.imap(functools.partial(_process_remote, deck=deck, store=store), _batches(jobs, count), count)
     try:
-        for batch in batches:
-            for payload in batch:
-                yield pickle.loads(payload)  # from our own worker processes, never from a file
+        yield from results  # unpickled from our own worker processes, never from a file
     finally:
-        batches.close()  # stops the workers, then what those stopped mid-write left goes
+        results.close()  # stops the workers, then what those stopped mid-write left goes
         store.remove_leftovers("files/*/*.tmp")
+
+
+def _died(died: workers.WorkerDied) -> FileResult:
+    path: Path = died.task[0]
+    return FileResult(path, problems=[Problem(
+        Location(shown_path(path)), f"the process compiling this card file died ({died.how})",
+        "it may have run out of memory: build again, and if this file fails again, split it into smaller "
+        "card files; nothing was written")])
 
 
 def _batches(jobs: list[Job], workers: int) -> Iterator[list[Job]]:
@@ -152,8 +160,9 @@ def _batches(jobs: list[Job], workers: int) -> Iterator[list[Job]]:
         start += size
 
 
-def _process_remote(batch: list[Job], deck: DeckContext, store: Store) -> list[bytes]:
-    return [pickle.dumps(_process_job(job, deck, store), protocol=pickle.HIGHEST_PROTOCOL) for job in batch]
+def _process_remote(job: Job, deck: DeckContext, store: Store) -> FileResult:
+    """`_process_job` in a worker process (a test replaces it to watch the workers)."""
+    return _process_job(job, deck, store)
 
 
 def _process_job(job: Job, deck: DeckContext, store: Store) -> FileResult:
