@@ -13,7 +13,9 @@ from collections.abc import Iterable
 
 from neurodeck.apkg import templates
 from neurodeck.apkg.notetypes import builtin_names
+from neurodeck.checks import notetype_safety
 from neurodeck.model import CARD_TYPES, Location, Problem
+from neurodeck.render.sanitize import css_problem
 from neurodeck.source.notetypes import DeclaredType
 
 # Names of the note types a new Anki collection holds: an incoming type with one of them is renamed.
@@ -47,6 +49,34 @@ def check_notetype(d: DeclaredType) -> list[Problem]:
     for t, loc in zip(nt.templates, d.templates):
         problems += _name_problems(t.name, "template name", loc, '"')
     problems += _template_problems(d)
+    problems += _active_content(d)
+    return problems
+
+
+_ACTIVE_HINT = ("templates, CSS and LaTeX reach every student's Anki as written: nothing in them may run a "
+                "script, load a remote address or read files; fields go between tags, as text")
+
+
+def _active_content(d: DeclaredType) -> list[Problem]:
+    """Scripts, handlers, remote addresses and file access in templates, CSS and LaTeX
+    (checks/notetype_safety.py)."""
+    nt = d.notetype
+    problems = []
+    for t, front, back, name in zip(nt.templates, d.fronts, d.backs, d.templates):
+        for side, text, loc in (("front", t.qfmt, front), ("back", t.afmt, back),
+                                ("browser front", t.bqfmt, name), ("browser back", t.bafmt, name)):
+            problems += [Problem(loc, f"the {side} of template '{t.name}' {why}", _ACTIVE_HINT)
+                         for why in notetype_safety.template_problems(text)]
+    css = css_problem(nt.css, local_urls=True)
+    if css is not None:
+        problems.append(Problem(d.keys.get("css", d.location), f"the CSS of note type '{nt.name}' loads or runs "
+                                f"something ({css[:60]})", _ACTIVE_HINT))
+    for key in ("latex_pre", "latex_post"):
+        tex = notetype_safety.latex_problem(getattr(nt, key))
+        if tex is not None:
+            problems.append(Problem(d.keys.get(key, d.location), f"the LaTeX {key.replace('latex_', '')} of note "
+                                    f"type '{nt.name}' uses {tex!r}, which reads or writes files or runs programs "
+                                    "when Anki renders LaTeX", _ACTIVE_HINT))
     return problems
 
 

@@ -51,6 +51,7 @@ class DeclaredType:
     fronts: list[Location] = field(default_factory=list)
     backs: list[Location] = field(default_factory=list)
     sort_field: Location | None = None
+    keys: dict[str, Location] = field(default_factory=dict)  # where each top-level key's value is
 
 
 @dataclass
@@ -113,7 +114,8 @@ def load_notetype_file(path: Path, namespace: str) -> tuple[DeclaredType | None,
     declared = DeclaredType(
         notetype=None,  # type: ignore[arg-type]  # set below, once its parts are read
         path=path, location=value.location, name=name.location, id=type_id[1] if type_id else None,
-        kind=kind.location if kind else value.location)
+        kind=kind.location if kind else value.location,
+        keys={key: entry[1].location for key, entry in value.items.items()})
     specs = []
     for index, entry in enumerate(fields):
         fname, fid = entry.name, entry.number("id", signed=True)
