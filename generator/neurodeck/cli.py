@@ -623,7 +623,11 @@ def push(manifests: tuple[Path, ...], profile: str | None, collection: Path | No
             click.echo(f"{built.output}: imported through AnkiConnect at {anki_connect}")
             continue
         click.echo(f"{built.output} -> {report.collection}")
-        click.echo(f"  backup: {report.backup}")
+        click.echo(f"  backup: {report.backup} (to go back to it, in Anki: File > Switch Profile > Open Backup)")
+        if report.thinned:
+            many = len(report.thinned) != 1
+            click.echo(f"  removed {len(report.thinned)} older push backup{'s' * many} as Anki thins its own: "
+                       + ", ".join(p.name for p in report.thinned))
         for label, ids in (("new", report.new), ("updated", report.updated), ("unchanged", report.unchanged),
                            ("conflicting", report.conflicting), ("new note types", report.new_notetypes)):
             shown = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")

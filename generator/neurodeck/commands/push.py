@@ -13,7 +13,6 @@ import os
 import shutil
 import sqlite3
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neurodeck.commands import push_backups, push_rollback
+from neurodeck.commands.push_rollback import Snapshot
 from neurodeck.model import Location, Problem
 
 DEFAULT_ANKI_CONNECT = "http://127.0.0.1:8765"
@@ -42,6 +43,7 @@ class PushReport:
     unchanged: list[str] = field(default_factory=list)
     conflicting: list[str] = field(default_factory=list)
     new_notetypes: list[str] = field(default_factory=list)
+    thinned: list[Path] = field(default_factory=list)
 
 
 def _problem(message: str, hint: str = "", where: Path | None = None) -> Problem:
@@ -105,34 +107,57 @@ def find_collection(profile: str | None = None, collection: Path | None = None,
     return path, []
 
 
-def is_locked(path: Path, timeout: float = 0.2) -> bool:
-    """Whether another program (Anki) holds the collection's lock."""
+def open_problem(path: Path, timeout: float = 0.2) -> Problem | None:
+    """Why the collection cannot be written now: another program (Anki) holds its lock, or
+    SQLite cannot use it (a full disk, no permission, not a database); None if it can."""
+    companions = [p for p in _companions(path) if not p.exists()]
     try:
         db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-    except sqlite3.Error:
-        return True
-    try:
-        db.execute("begin exclusive")
-        db.execute("rollback")
-        return False
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        db.close()
+        try:
+            db.execute("begin exclusive")
+            db.execute("rollback")
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        if "locked" in str(exc):  # SQLITE_BUSY and SQLITE_LOCKED, the only errors saying "locked"
+            return _problem(f"Anki has the collection open: {path}",
+                            "close Anki (or switch profile) and push again, or use --anki-connect", path)
+        _remove_empty_log(path, companions)
+        return _problem(f"cannot open the collection {path}: {exc}{_free_space(path)}",
+                        "check that it is an Anki collection, that you may write to it and that its disk "
+                        "has free space", path)
+    return None
 
 
-def backup(path: Path, now: float | None = None) -> Path:
-    """Copy the collection (consistently, through SQLite) to the profile's backups folder."""
-    folder = path.parent / "backups"
+def _companions(path: Path) -> list[Path]:
+    return [Path(f"{path}-wal"), Path(f"{path}-shm")]
+
+
+def _remove_empty_log(path: Path, created: list[Path]) -> None:
+    """Remove the log and index SQLite created but could not clean up (on a full disk), if the
+    log is empty: nothing is lost, and the profile is left as it was."""
+    wal, shm = _companions(path)
+    if wal in created and shm in created and wal.exists() and wal.stat().st_size == 0:
+        wal.unlink()
+        shm.unlink(missing_ok=True)
+
+
+def backup(path: Path, snapshot: Snapshot) -> Path:
+    """Write a backup of the collection as it is before the import, as Anki writes its own."""
+    folder = push_backups.folder_of(path)
+    copy = snapshot.files[path]
+    wal = snapshot.files[Path(f"{path}-wal")]
+    if copy is not None and (wal is None or wal.stat().st_size == 0):
+        return push_backups.write(copy, folder)
+    # Anki did not close cleanly, and part of the collection is still in its log: SQLite's
+    # backup gives one consistent file to package.
     folder.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y-%m-%d-%H.%M.%S", time.localtime(now))
-    target = folder / f"before-neurodeck-push-{stamp}.anki2"
-    n = 1
-    while target.exists():
-        n += 1
-        target = folder / f"before-neurodeck-push-{stamp}-{n}.anki2"
-    _copy_db(path, target)
-    return target
+    whole = folder / ".neurodeck-push-backup.anki2"
+    try:
+        _copy_db(path, whole)
+        return push_backups.write(whole, folder)
+    finally:
+        whole.unlink(missing_ok=True)
 
 
 def _copy_db(source: Path, target: Path) -> None:
@@ -154,21 +179,34 @@ def student_options() -> Any:
 
 
 def push_direct(package: Path, path: Path) -> tuple[PushReport | None, list[Problem]]:
-    """Import `package` into the collection at `path` as a student would; back it up first,
-    and restore the backup if the import fails."""
+    """Import `package` into the collection at `path` as a student would. A backup is written
+    first and push's older backups thinned as Anki thins its own; if the import fails, the
+    collection, its media database and its media folder are put back exactly as they were."""
     try:
         from anki.collection import Collection, ImportAnkiPackageRequest
     except ImportError:
         return None, [_problem("push needs the official Anki engine",
                                "pip install 'neurodeck[verify]', or use --anki-connect")]
-    if is_locked(path):
-        return None, [_problem(f"Anki has the collection open: {path}",
-                               "close Anki (or switch profile) and push again, or use --anki-connect", path)]
-    saved = backup(path)
+    refused = open_problem(path)
+    if refused is not None:
+        return None, [refused]
+    try:
+        snapshot = push_rollback.take(path)
+    except OSError as exc:
+        return None, [_problem(f"cannot copy the collection before importing, nothing was changed: {_why(exc)}",
+                               "free some space on its disk and push again", path)]
+    try:
+        saved = backup(path, snapshot)
+    except OSError as exc:
+        snapshot.discard()
+        return None, [_problem(f"cannot write a backup of the collection, nothing was changed: {_why(exc)}",
+                               "free some space on its disk and push again", path)]
     report = PushReport(path, saved)
+    limits = push_backups.Limits()
     try:
         col = Collection(str(path))
         try:
+            limits = _backup_limits(col)
             remembered = {key: col.get_config(key, None) for key in REMEMBERED_OPTIONS}
             types_before = {m["id"] for m in col.models.all()}
             log = col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package.resolve()),
@@ -182,22 +220,45 @@ def push_direct(package: Path, path: Path) -> tuple[PushReport | None, list[Prob
             report.new_notetypes = sorted(m["name"] for m in col.models.all() if m["id"] not in types_before)
         finally:
             col.close()
-    except Exception as exc:  # the engine refused: put the collection back as it was
-        _restore(saved, path)
-        return None, [_problem(f"import failed, collection restored from {saved}: {exc.__class__.__name__}: {exc}",
-                               where=package)]
+    except BaseException as exc:  # the engine refused, or the push was interrupted: put it all back
+        failure = f"{exc.__class__.__name__}: {exc}"
+        try:
+            snapshot.restore()
+        except OSError as again:
+            return None, [_problem(f"import failed ({failure}), and putting the collection back failed: {_why(again)}",
+                                   f"with Anki closed, restore the backup {saved} (Anki: File > Switch Profile > "
+                                   "Open Backup)", path)]
+        if not isinstance(exc, Exception):
+            raise
+        return None, [_problem(f"import failed, collection and media folder restored as they were (backup: {saved}): "
+                               f"{failure}{_free_space(path)}", "if the disk is full, free some space and push again",
+                               package)]
+    finally:
+        report.thinned = push_backups.thin(saved.parent, limits)
+    snapshot.discard()
     for name in ("new", "updated", "conflicting"):
         setattr(report, name, [n.fields[-1] for n in getattr(log, name)])
     report.unchanged = [n.fields[-1] for n in log.duplicate]
     return report, []
 
 
-def _restore(saved: Path, path: Path) -> None:
-    for suffix in ("-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    tmp = path.with_name(f".{path.name}.restore")
-    shutil.copyfile(saved, tmp)
-    os.replace(tmp, path)
+def _backup_limits(col: Any) -> push_backups.Limits:
+    """The backup limits set in the collection's preferences (Anki's defaults if unset)."""
+    limits = col.get_preferences().backups
+    return push_backups.Limits(limits.daily, limits.weekly, limits.monthly)
+
+
+def _free_space(path: Path) -> str:
+    """How much space the collection's disk has left: SQLite says only "disk I/O error" when
+    it is full."""
+    try:
+        return f" ({shutil.disk_usage(path.parent).free} bytes free on its disk)"
+    except OSError:
+        return ""
+
+
+def _why(exc: OSError) -> str:
+    return f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc.strerror or exc)
 
 
 def loopback(url: str) -> bool:

@@ -1,0 +1,81 @@
+"""What `push` puts back when an import fails: the collection's files and its media folder,
+exactly as they were before the import.
+
+The collection and the media database are copied byte for byte beside themselves (same folder,
+so putting them back is a rename, which needs no free space on a full disk). Anki's importer
+never overwrites a media file (a different file under a taken name is stored as
+`name-<sha1>.ext`), so the media folder is put back by deleting what was not there before; the
+files that were there, same name or not, are never touched.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+# SQLite's companions of a database file: the write-ahead log and its index.
+_WAL, _SHM = "-wal", "-shm"
+_SUFFIX = ".neurodeck-rollback"
+
+
+def media_paths(collection: Path) -> tuple[Path, Path]:
+    """The media folder and media database Anki uses for `collection` (as anki.media does)."""
+    folder = Path(re.sub(r"(?i)\.(anki2)$", ".media", str(collection)))
+    return folder, Path(f"{folder}.db2")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The collection's files as they were (copy, or None for a file that did not exist) and the
+    names in its media folder (None if there was no folder)."""
+
+    files: dict[Path, Path | None]
+    media: Path
+    media_names: frozenset[str] | None
+
+    def restore(self) -> None:
+        """Put every file back as it was: the media folder first, which frees space on a full disk."""
+        if self.media.is_dir():
+            for entry in os.scandir(self.media):
+                if self.media_names is None or entry.name not in self.media_names:
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
+            if self.media_names is None:
+                self.media.rmdir()
+        for live, copy in self.files.items():
+            Path(f"{live}{_SHM}").unlink(missing_ok=True)  # an index of a log that is replaced
+            if copy is None:
+                live.unlink(missing_ok=True)
+            else:
+                os.replace(copy, live)
+
+    def discard(self) -> None:
+        """Delete the copies (after a good import, or when taking the snapshot failed)."""
+        for copy in self.files.values():
+            if copy is not None:
+                copy.unlink(missing_ok=True)
+
+
+def take(collection: Path) -> Snapshot:
+    """Copy the collection, its media database and their logs, and list the media folder.
+    On an error (a full disk), the copies made so far are deleted before it is raised."""
+    media, media_db = media_paths(collection)
+    names = frozenset(os.listdir(media)) if media.is_dir() else None
+    files: dict[Path, Path | None] = {}
+    snapshot = Snapshot(files, media, names)
+    try:
+        for live in (collection, Path(f"{collection}{_WAL}"), media_db, Path(f"{media_db}{_WAL}")):
+            if live.exists():
+                copy = live.with_name(f".{live.name}{_SUFFIX}")
+                files[live] = copy
+                shutil.copyfile(live, copy)
+            else:
+                files[live] = None
+    except BaseException:
+        snapshot.discard()
+        raise
+    return snapshot
