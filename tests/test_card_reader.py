@@ -12,12 +12,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurodeck.model import CARD_TYPES, FLAG_VALUES, Card, Problem, Text, fields_of
+from neurodeck.model import CARD_TYPES, FLAG_VALUES, OCCLUSION_KEYS, OCCLUSION_MODES, Card, Problem, Text, fields_of
 from neurodeck.source import cards
 from neurodeck.source.reader import CARD_KEYS, MAX_FIELD_CHARS, Reader
+from neurodeck.source.shapes import read_shapes
 from neurodeck.source.yamlnodes import YMap, YScalar, YValue, describe, parse
 
-TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
+TEXT_FIELDS = ("question", "answer", "text", "extra", "source", "image", "header", "back_extra")
 
 
 def reference_card(item: YValue, subtopic: str, path: Path) -> tuple[Card | None, list[Problem]]:
@@ -92,8 +93,10 @@ def reference_card(item: YValue, subtopic: str, path: Path) -> tuple[Card | None
     required, unused = fields_of(kind_value)
     for name in unused:
         if name in item.items:
-            error(item.items[name][0], f"a {kind_value} card has no '{name}'",
-                  "cloze cards use 'text'; other cards use 'question' and 'answer'")
+            error(item.items[name][0], f"{'an' if kind_value == 'occlusion' else 'a'} {kind_value} card has no '{name}'",
+                  "occlusion cards use 'image', 'shapes', 'header' and 'back_extra' (not 'extra')"
+                  if kind_value == "occlusion" else f"'{name}' belongs to occlusion cards (type: occlusion)"
+                  if name in OCCLUSION_KEYS else "cloze cards use 'text'; other cards use 'question' and 'answer'")
     fields = {name: text(item, name, required=name in required) for name in TEXT_FIELDS}
     tags = text_list(item, "tags")
     flag = text(item, "retired")
@@ -119,21 +122,31 @@ def reference_card(item: YValue, subtopic: str, path: Path) -> tuple[Card | None
             lint_why = text(lint, "why", required=True)
         else:
             error(lint.location, f"'lint' must be a mapping, not {describe(lint)}")
+    shapes, mode = (), "hide-all"
+    if kind_value == "occlusion":  # the shapes themselves: test_occlusion_shapes.py
+        shapes = read_shapes(Reader(problems), item)
+        written = text(item, "mode")
+        if written is not None and written.value not in OCCLUSION_MODES:
+            error(written.location, f"unknown occlusion mode '{written.value}'",
+                  "hide-all (the default: all shapes hidden, one asked) or hide-one (only the asked shape hidden)")
+        elif written is not None:
+            mode = written.value
     if card_id is None:
         return None, problems
     return Card(id=card_id, type=kind_value, location=item.location, subtopic=subtopic, file_path=path,
                 tags=tags, retired=retired, why=why, lint_ignore=lint_ignore, lint_why=lint_why,
-                **fields), problems
+                shapes=shapes, mode=mode, **fields), problems
 
 
 _words = st.text(alphabet="abc -*:\t\u00a0\u2003\x1c", min_size=1, max_size=10)
 _odd = st.sampled_from(["", " ", "\u2003", "~", "null", "yes", "No", "TRUE", "maybe", "3.10", "a: b", "basic",
-                        "cloze", "reversed", "type-in", "typein", "card-1", "{{c1::x}}", "x" * (MAX_FIELD_CHARS + 1)])
+                        "cloze", "reversed", "type-in", "typein", "card-1", "{{c1::x}}", "x" * (MAX_FIELD_CHARS + 1),
+                        "occlusion", "hide-one", "hide-all", "hide"])
 _values = st.one_of(_odd, _words, st.none(), st.integers(-3, 3), st.lists(st.sampled_from(["t", "", "a-b", " "]), max_size=3),
                     st.dictionaries(st.sampled_from(["ignore", "why", "igore"]),
                                     st.one_of(_words, st.lists(st.sampled_from(["ND101", ""]), max_size=2)), max_size=3))
 _keys = st.sampled_from(("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired",
-                         "why", "lint", "typo", "Question"))
+                         "why", "lint", "typo", "Question", "image", "shapes", "mode", "header", "back_extra"))
 
 
 @st.composite
@@ -143,8 +156,11 @@ def _plain(draw) -> dict:
     card = {"id": draw(st.from_regex(r"[a-z0-9]+(-[a-z0-9]+){0,2}", fullmatch=True))}
     if kind is not None:
         card["type"] = kind
-    for name in fields_of(kind or "basic")[0] + tuple(draw(st.sets(st.sampled_from(["extra", "source"])))):
+    optional = ["source", "header", "back_extra"] if kind == "occlusion" else ["extra", "source"]
+    for name in fields_of(kind or "basic")[0] + tuple(draw(st.sets(st.sampled_from(optional)))):
         card[name] = draw(_words.filter(str.strip))
+    if kind == "occlusion":
+        card["shapes"] = [{"rect": {"left": 0.1, "top": 0.1, "width": 0.2, "height": 0.2}, "label": "x"}]
     if draw(st.booleans()):
         card["tags"] = draw(st.lists(st.from_regex(r"[a-z]+(::[a-z]+)?", fullmatch=True), min_size=1, max_size=3))
     return card

@@ -122,7 +122,8 @@ def test_new_creates_a_valid_card_file_and_adds_it_to_the_manifest(project):
     assert Path("cards/social-connection.yaml").is_file()
     assert "cards: [cards/a.yaml, cards/b.yaml, cards/social-connection.yaml]" in manifest.read_text()
     report = json.loads(run("stats", "--format", "json").stdout)["decks"][0]
-    assert report["subtopics"]["Social Connection"] == {"notes": 5, "cards": 7}
+    assert report["subtopics"]["Social Connection"] == {"notes": 6, "cards": 10}  # the occlusion example: 3
+    assert Path("cards/media/neuron-schematic.png").read_bytes().startswith(b"\x89PNG")
     assert report["types"]["cloze"] == {"notes": 2, "cards": 4}
     assert run("validate").exit_code == 0
     again = run("new", "Social Connection")

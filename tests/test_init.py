@@ -18,8 +18,9 @@ from neurodeck.cli import main
 from neurodeck.lockfile import note_guid
 
 TARGETS = ["decks/my-deck.yaml", "cards/basic-cards.yaml", "cards/reversed-cards.yaml", "cards/cloze-cards.yaml",
-           "cards/type-in-cards.yaml", "cards/sound-cards.yaml", ".gitignore"]
+           "cards/type-in-cards.yaml", "cards/sound-cards.yaml", "cards/image-occlusion-cards.yaml", ".gitignore"]
 TONE = "cards/media/tone-a440.wav"  # written too, unless `new` wrote it already (then shared)
+PICTURE = "cards/media/neuron-schematic.png"  # the occlusion card's image, shared likewise
 
 
 def run(*args: str):
@@ -35,7 +36,7 @@ def test_init_makes_a_project_that_validates_lints_clean_builds_and_imports(tmp_
     result = run("init", "my-deck", "--name", "My Deck")
     assert result.exit_code == 0, result.output
     root = tmp_path / "my-deck"
-    assert sorted(tree(root)) == sorted(TARGETS + [TONE])
+    assert sorted(tree(root)) == sorted(TARGETS + [TONE, PICTURE])
     lines = result.stdout.splitlines()
     nxt = lines.index("Next:")
     assert [line.split("#")[0].strip() for line in lines[nxt + 1:nxt + 5]] == [
@@ -56,12 +57,17 @@ def test_init_makes_a_project_that_validates_lints_clean_builds_and_imports(tmp_
     built = run("build")
     assert built.exit_code == 0 and built.stderr == "", built.output
     log = import_package(collection, root / "dist" / "my-deck.apkg")
-    assert len(log.new) == 5 and not log.duplicate and not log.conflicting
-    assert collection.card_count() == 6  # the reversed note makes two cards
+    assert len(log.new) == 6 and not log.duplicate and not log.conflicting
+    assert collection.card_count() == 9  # the reversed note makes two cards, the occlusion note three
     texts = [" ".join(collection.get_note(n).fields) for n in collection.find_notes("")]
     assert sum("\\(K_d\\)" in text for text in texts) == 2  # the basic and the cloze note
     assert {name for name in collection.decks.all_names()} >= {"My Deck::Basic cards", "My Deck::Cloze cards",
-                                                                "My Deck::Reversed cards", "My Deck::Type-in cards"}
+                                                                "My Deck::Reversed cards", "My Deck::Type-in cards",
+                                                                "My Deck::Image occlusion cards"}
+    [occlusion] = collection.find_notes('"Id:neuron-parts"')
+    parsed = collection.get_image_occlusion_note(note_id=occlusion).note
+    assert sorted(o.ordinal for o in parsed.occlusions) == [1, 2, 3] and parsed.occlude_inactive
+    assert parsed.image_data.startswith(b"\x89PNG")
 
 
 def test_two_decks_of_the_same_name_never_share_guids(tmp_path):
@@ -88,7 +94,7 @@ def test_init_writes_nothing_when_any_target_exists(tmp_path_factory, existing):
     assert all(p.message == "already exists; init writes nothing" for p in problems)
 
 
-@pytest.mark.parametrize("failing", range(len(TARGETS) + 1))
+@pytest.mark.parametrize("failing", range(len(TARGETS) + 2))
 def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch, failing):
     real, calls = files.write_atomic, []
 

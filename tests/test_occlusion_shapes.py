@@ -1,16 +1,20 @@
 """Image occlusion shapes: read with their locations, checked (inside the image, covering something,
-each once), and written as the Occlusion field that Anki's own engine parses back unchanged."""
+each once), and written as the Occlusion field that Anki's own engine parses back unchanged from
+a built package."""
 from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from conftest import PNG, import_package
 from neurodeck.checks.occlusion import check_shapes
 from neurodeck.model import Problem
+from neurodeck.pipeline.build import build
 from neurodeck.render.occlusion import labels_field, occlusion_field, ordinals, properties
 from neurodeck.source.reader import Reader
 from neurodeck.source.shapes import read_shapes
@@ -130,8 +134,18 @@ _rect = st.tuples(st.just("rect"), st.lists(_numbers, min_size=4, max_size=4))
 _ellipse = st.tuples(st.just("ellipse"), st.lists(_numbers, min_size=4, max_size=4))
 _polygon = st.tuples(st.just("polygon"), st.lists(_numbers, min_size=2, max_size=12).map(
     lambda xs: xs[: len(xs) // 2 * 2]))
-_shape = st.tuples(st.one_of(_rect, _ellipse, _polygon), st.sampled_from(["Insula", "Putamen", "Insula", ""]),
-                   st.sampled_from([None, "a", "b"]))
+_any_shape = st.tuples(st.one_of(_rect, _ellipse, _polygon), st.sampled_from(["Insula", "Putamen", "Insula", ""]),
+                       st.sampled_from([None, "a", "b"]))
+# Shapes that fit: positions up to 0.45, sizes up to 0.25 (an ellipse's box is twice its radii).
+_position, _size = st.integers(0, 45).map(lambda n: Decimal(n) / 100), st.integers(1, 25).map(lambda n: Decimal(n) / 100)
+_fitting = st.tuples(st.one_of(
+    st.tuples(st.sampled_from(["rect", "ellipse"]), st.tuples(_position, _position, _size, _size).map(list)),
+    st.tuples(st.just("polygon"), st.lists(st.integers(0, 100).map(lambda n: Decimal(n) / 100), min_size=6,
+                                           max_size=10).map(lambda xs: xs[: len(xs) // 2 * 2]))),
+    st.sampled_from(["Insula", "Putamen", "*Caudate* nucleus"]), st.sampled_from([None, "a", "b"]))
+# Half the lists are mostly shapes that fit, so that many examples build.
+_shape_lists = st.one_of(st.lists(_any_shape, min_size=1, max_size=6),
+                         st.lists(st.one_of(_fitting, _fitting, _fitting, _any_shape), min_size=1, max_size=6))
 
 
 def _yaml(shapes) -> str:
@@ -176,39 +190,47 @@ def _expected_valid(shapes) -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
-def anki_io(tmp_path_factory):
+@pytest.mark.fuzz  # each package is checked here (the autouse fixture would import it again)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_shape_lists)
+def test_generated_shapes_are_located_errors_or_build_packages_anki_parses_back_identical(project, tmp_path_factory,
+                                                                                       shapes):
     from anki.collection import Collection
 
-    col = Collection(str(tmp_path_factory.mktemp("io") / "collection.anki2"))
-    yield col
-    col.close()
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(_shape, min_size=1, max_size=6))
-def test_generated_shapes_are_located_errors_or_parse_back_identical_in_anki(anki_io, shapes):
-    text = _yaml(shapes)
-    read, problems = shapes_of(text)
-    errors = [p for p in problems if p.severity == "error"]
-    assert (not errors) == _expected_valid(shapes), (text, [p.format() for p in errors])
-    for problem in errors:
-        assert problem.location.path == PATH and problem.location.line >= 2 and problem.location.column >= 1
-        assert problem.hint
+    head = ("subtopic: Atlas\ncards:\n  - id: atlas\n    type: occlusion\n    image: media/insula.png\n"
+            "    source: Kandel et al. 2021\n")
+    body = "".join("    " + line + "\n" for line in _yaml(shapes).splitlines())
+    card_file = project / "cards" / "atlas.yaml"
+    card_file.write_text(head + body)
+    result = build(Path("decks/test-deck.yaml"), project / "dist")
+    errors = [p for p in result.problems if p.severity == "error"]
+    assert (not errors) == _expected_valid(shapes), (head + body, [p.format() for p in errors])
     event("errors" if errors else "valid")
+    for problem in errors:
+        assert problem.location.path == "cards/atlas.yaml" and problem.location.line >= 8, problem.format()
+        assert problem.location.column >= 1 and problem.hint, problem.format()
     if errors:
+        assert result.output is None
         return
-    # The engine reads the field back: the same shapes, properties and card numbers.
-    col = anki_io
-    note = col.new_note(col.models.by_name("Image Occlusion"))
-    note["Occlusion"] = occlusion_field(read, hide_all=True)
-    note["Image"] = '<img src="brain.png">'
-    col.add_note(note, 1)
-    parsed = col.get_image_occlusion_note(note_id=note.id).note
-    assert parsed.occlude_inactive
-    got = sorted((o.ordinal, s.shape, [(p.name, p.value) for p in s.properties])
-                 for o in parsed.occlusions for s in o.shapes)
-    want = sorted((n, s.kind, properties(s) + [("oi", "1")]) for n, s in zip(ordinals(read), read))
-    assert got == want
-    assert sorted(c.ord + 1 for c in note.cards()) == sorted(set(ordinals(read)))
-    col.remove_notes([note.id])
+    # Imported by the engine, the note reads back with the same shapes, properties and card numbers.
+    read = shapes_of(_yaml(shapes))[0]
+    col = Collection(str(tmp_path_factory.mktemp("student") / "collection.anki2"))
+    try:
+        log = import_package(col, result.output)
+        assert not log.conflicting
+        [note_id] = col.find_notes('"Id:atlas"')
+        parsed = col.get_image_occlusion_note(note_id=note_id).note
+        assert parsed.occlude_inactive and parsed.image_data == PNG
+        got = sorted((o.ordinal, s.shape, [(p.name, p.value) for p in s.properties])
+                     for o in parsed.occlusions for s in o.shapes)
+        want = sorted((n, s.kind, properties(s) + [("oi", "1")]) for n, s in zip(ordinals(read), read))
+        assert got == want
+        note = col.get_note(note_id)
+        assert sorted(c.ord + 1 for c in note.cards()) == sorted(set(ordinals(read)))
+        for card in note.cards():
+            card.question(), card.answer()  # renders
+        assert col.fix_integrity() == ("Database rebuilt and optimized.", True)
+        check = col.media.check()
+        assert list(check.missing) == [] and list(check.unused) == []
+    finally:
+        col.close()

@@ -64,7 +64,7 @@ class Text(NamedTuple):
     location: Location
 
 
-CARD_TYPES = ("basic", "reversed", "cloze", "type-in")
+CARD_TYPES = ("basic", "reversed", "cloze", "type-in", "occlusion")
 # Image occlusion: what a shape may be, in Anki's own names (rslib's image_occlusion), and how the
 # other masks behave while one is asked: hidden too (Anki's `oi=1`, its default) or shown.
 SHAPE_KINDS = ("rect", "ellipse", "polygon")
@@ -88,11 +88,14 @@ RETIRED_TAG = "retired"  # a retired card's note is tagged <root tag>::retired
 
 def fields_of(card_type: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The text fields a card of this type requires, and those it must not have."""
-    if card_type == "cloze":
-        return ("text",), ("question", "answer")
     if card_type == "occlusion":
-        return (), ("question", "answer", "text", "extra")
-    return ("question", "answer"), ("text",)
+        return ("image",), ("question", "answer", "text", "extra")
+    if card_type == "cloze":
+        return ("text",), ("question", "answer", *OCCLUSION_KEYS)
+    return ("question", "answer"), ("text", *OCCLUSION_KEYS)
+
+
+OCCLUSION_KEYS = ("image", "shapes", "mode", "header", "back_extra")  # an occlusion card's own keys
 
 
 class Shape(NamedTuple):

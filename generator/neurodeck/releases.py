@@ -63,8 +63,10 @@ def from_package(path: Path, label: str, namespace: str,
 def _kinds(namespace: str, own: Mapping[int, str] | None) -> dict[int, str]:
     """A deck's note type ids -> the card type (or own type's key) its notes name."""
     from neurodeck.apkg.notetypes import note_types
+    from neurodeck.apkg.occlusion_type import occlusion_id
 
-    return {**{nt.id: kind for kind, nt in note_types(namespace).items()}, **(own or {})}
+    return {**{nt.id: kind for kind, nt in note_types(namespace).items()}, occlusion_id(namespace): "occlusion",
+            **(own or {})}
 
 
 def _shipped(notes: Iterable[NoteRecord], label: str, namespace: str, own: Mapping[int, str] | None = None) -> Releases:

@@ -15,7 +15,6 @@ import json
 from dataclasses import dataclass
 
 from neurodeck.apkg import templates
-from neurodeck.model import CARD_TYPES
 
 
 def stable_id(*parts: str) -> int:
@@ -36,7 +35,7 @@ class Template:
 
 @dataclass(frozen=True)
 class NoteType:
-    kind: str  # one of CARD_TYPES
+    kind: str  # one of model.CARD_TYPES
     id: int
     name: str
     fields: tuple[str, ...]
@@ -193,7 +192,7 @@ _TITLES = {"basic": "Basic", "reversed": "Basic (and reversed card)", "type-in":
 
 
 def note_types(namespace: str) -> dict[str, NoteType]:
-    """The note types of one identity namespace, keyed by card type."""
+    """The four built-in note types of one identity namespace, keyed by card type."""
     return {
         kind: NoteType(
             kind=kind,
@@ -204,7 +203,7 @@ def note_types(namespace: str) -> dict[str, NoteType]:
             css=CSS,
             namespace=namespace,
         )
-        for kind in CARD_TYPES
+        for kind in _TITLES  # the four; type: occlusion has a type of its deck's (occlusion_type.py)
     }
 
 

@@ -62,6 +62,10 @@ RULES: dict[str, Rule] = {r.code: r for r in (
     # its definition both ways), and its word weights come from a neuroscience reference corpus.
     Rule("ND113", "near-duplicate-fact", "off", "similarity", 0.45,
          "make each card ask one thing no other card asks, or merge the two"),
+    # Once per deck: its students need a recent Anki, which only the educator can tell them.
+    Rule("ND114", "occlusion-needs-anki-23.10", "warning",
+         hint="tell students (in the deck's description, say) that these cards need Anki 23.10 or later, "
+              "AnkiDroid 2.17 or later, or a current AnkiMobile; then set ND114: off under the manifest's lint"),
 )}
 # Problems with the lint settings themselves; they cannot be configured or ignored.
 UNKNOWN_RULE, UNUSED_IGNORE, BAD_SETTING, BAD_SYNONYMS = "ND001", "ND002", "ND003", "ND004"
@@ -361,7 +365,8 @@ def spelled_out(abbreviation: str, text: str) -> bool:
 
 
 def _abbreviations(card: Card, glossary: frozenset[str]) -> list[Finding]:
-    fields = [f for f in (card.question, card.answer, card.text, card.extra) if f is not None]
+    fields = [f for f in (card.question, card.answer, card.text, card.extra, card.header, card.back_extra)
+              if f is not None]
     whole = "\n".join(plain(f.value) for f in fields)
     findings, seen = [], set(glossary)
     for field in fields:
@@ -477,6 +482,17 @@ def _similar_pairs(sets: list[frozenset[str]], t: float) -> list[tuple[int, int,
     return pairs
 
 
+def _old_clients(cards: list[Card]) -> list[Finding]:
+    """ND114, once per deck: Anki before 23.10 shows an error instead of an occlusion card."""
+    occlusions = [c for c in cards if c.type == "occlusion"]
+    if not occlusions:
+        return []
+    count = f"{len(occlusions)} image occlusion card{'s' if len(occlusions) > 1 else ''}"
+    return [Finding("ND114", occlusions[0], occlusions[0].location,
+                    f"the deck has {count}, which Anki before 23.10 cannot show (students see "
+                    "'Error loading image occlusion')", RULES["ND114"].hint)]
+
+
 # ---- near-duplicate facts (ND113) -----------------------------------------------------------
 
 def _near_duplicate_facts(cards: list[Card], similarity: float, skip: set[int]) -> list[Finding]:
@@ -522,6 +538,8 @@ def lint_cards(cards: list[Card], settings: dict[str, Setting],
         near = settings["ND106"].value if "ND106" in on else None
         duplicates = [f for f in _duplicates(live, near) if f.code in on]
         findings += duplicates
+    if "ND114" in on:
+        findings += _old_clients(live)
     similarity = settings["ND113"].value
     if "ND113" in on and similarity is not None:
         findings += _near_duplicate_facts(live, similarity, {id(f.card) for f in duplicates})

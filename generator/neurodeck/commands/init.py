@@ -9,6 +9,7 @@ import yaml
 
 from neurodeck.apkg import files
 from neurodeck.checks.names import ascii_slug, name_problem, slug
+from neurodeck.commands import example_image
 from neurodeck.commands.scaffold import TONE, example_tone
 from neurodeck.model import Location, Problem
 from neurodeck.project import shown_path
@@ -28,8 +29,13 @@ namespace: {namespace}
 tag: {tag}
 description: |
   Shown in Anki's deck overview. Markdown: *emphasis*, lists and links work.
+
+  The image occlusion cards need Anki 23.10 or later (AnkiDroid 2.17 or later).
 cards: [cards/*.yaml]
 output: {tag}.apkg
+lint:
+  # ND114 warns that Anki before 23.10 cannot show image occlusion cards; the description says so.
+  ND114: off
 # Text-to-speech: Anki reads fields aloud with the student's system voices, e.g. every answer
 # in US English when it is revealed (a list reads several fields; voices and speed are optional):
 # tts: {{field: Answer, lang: en_US}}
@@ -83,6 +89,8 @@ cards:
     answer: A4, at 440 Hz
     source: ISO 16:1975, *Acoustics, Standard tuning frequency (Standard musical pitch)*
 '''),
+    "occlusion": ("Image occlusion cards", "cards:\n" + example_image.card_yaml(
+        "neuron-parts", f"media/{example_image.NAME}")),
 }
 
 GITIGNORE = "# neurodeck's build output: packages and preview pages\n/dist/\n"
@@ -110,6 +118,9 @@ def init_project(name: str, root: Path) -> tuple[list[Path] | None, list[Problem
     tone = root / "cards" / "media" / TONE  # the sound card's; one `new` wrote is shared, as `new` does
     if not os.path.lexists(tone):
         data[tone] = example_tone()
+    picture = root / "cards" / "media" / example_image.NAME  # the occlusion card's, shared likewise
+    if not os.path.lexists(picture):
+        data[picture] = example_image.png()
     existing += [path for path in sorted((root / "decks").glob("*.yaml")) if path not in existing]
     if existing:
         return None, [Problem(Location(shown_path(path)), "already exists; init writes nothing",

@@ -1,4 +1,5 @@
-"""`neurodeck new`: a card file with one example of each card type and a sound, valid as written."""
+"""`neurodeck new`: a card file with one example of each card type and a sound, valid as written (the
+sound and the image occlusion example's picture are written into cards/media/ unless there)."""
 from __future__ import annotations
 
 import fnmatch
@@ -12,6 +13,7 @@ import yaml
 
 from neurodeck.apkg import files
 from neurodeck.checks.names import ascii_slug, check_subtopic, name_problem, slug
+from neurodeck.commands import example_image
 from neurodeck.model import Location, Problem, Text
 from neurodeck.project import project_root, shown_path
 from neurodeck.source.yamlnodes import read_text
@@ -45,7 +47,7 @@ cards:
     question: "Which tone is this? [sound:media/{tone}]"
     answer: A pure tone at 440 Hz.
     source: "Author A 2024, Journal 1:1-10"
-'''
+{occlusion}'''
 
 TONE = "tone-a440.wav"  # written beside the card files' media by `new` and `init`
 
@@ -104,26 +106,35 @@ def new_card_file(subtopic: str, root: Path, manifest: Path | None = None) -> tu
         if problems:
             return None, problems
         edited = (manifest, text) if text is not None else None
-    content = TEMPLATE.format(subtopic=_quoted(subtopic), slug=ascii_slug(subtopic), tone=TONE).encode("utf-8")
+    occlusion = example_image.card_yaml(f"{ascii_slug(subtopic)}-example-occlusion", f"media/{example_image.NAME}")
+    content = TEMPLATE.format(subtopic=_quoted(subtopic), slug=ascii_slug(subtopic), tone=TONE,
+                              occlusion=occlusion).encode("utf-8")
     tone = path.parent / "media" / TONE
-    made_tone = False  # an existing tone (from init or an earlier `new`) is shared, never replaced
+    picture = path.parent / "media" / example_image.NAME
+    # An existing tone or picture (from init or an earlier `new`) is shared, never replaced.
+    made: list[Path] = []
+    writing = path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         files.write_atomic(path, content)
-        if not os.path.lexists(tone):
-            tone.parent.mkdir(exist_ok=True)
-            files.write_atomic(tone, example_tone())
-            made_tone = True
+        for media, make in ((tone, example_tone), (picture, example_image.png)):
+            if not os.path.lexists(media):
+                writing = media
+                media.parent.mkdir(exist_ok=True)
+                files.write_atomic(media, make())
+                made.append(media)
     except OSError as exc:
         path.unlink(missing_ok=True)
-        return None, [files.write_problem(exc, tone if path.exists() else path)]
+        for media in made:
+            media.unlink(missing_ok=True)
+        return None, [files.write_problem(exc, writing)]
     if edited is not None:
         try:
             files.write_atomic(edited[0], edited[1].encode("utf-8"))
         except OSError as exc:
             path.unlink(missing_ok=True)
-            if made_tone:
-                tone.unlink(missing_ok=True)
+            for media in made:
+                media.unlink(missing_ok=True)
             return None, [files.write_problem(exc, edited[0])]
     return path, []
 

@@ -15,6 +15,7 @@ from neurodeck.model import (
     FLAG_VALUES,
     FORMATS,
     GUID_PATTERN,
+    OCCLUSION_MODES,
     ROOT_TAG_PATTERN,
     SLUG_PATTERN,
     TAG_PATTERN,
@@ -22,6 +23,7 @@ from neurodeck.model import (
     fields_of,
 )
 from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, MANIFEST_KEYS
+from neurodeck.source.shapes import BOX_KEYS
 from neurodeck.source.speech import LANG, VOICE
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -34,8 +36,9 @@ _FLAG: Schema = {"enum": [True, False, *[v for values in FLAG_VALUES.values() fo
 
 _DESCRIPTIONS = {
     "id": "The card's identity for ever: a lowercase slug, unique in the project.",
-    "type": "basic (default), reversed (two cards), cloze (one card per deletion), type-in, or the file name "
-            "or name of one of the deck's own note types (notetypes/*.yaml).",
+    "type": "basic (default), reversed (two cards), cloze (one card per deletion), type-in, occlusion (one "
+            "card per shape or group of shapes on an image), or the file name or name of one of the deck's "
+            "own note types (notetypes/*.yaml).",
     "fields": "The fields of a card of the deck's own note type, by name (Markdown).",
     "question": "Markdown.", "answer": "Markdown.", "text": "Markdown with cloze deletions {{c1::...}}.",
     "extra": "Markdown shown on the back.", "source": "The paper or textbook the fact comes from.",
@@ -44,7 +47,24 @@ _DESCRIPTIONS = {
     "why": "Why the card was retired.",
     "lint": "Silence lint rules on this card: {ignore: [CODE], why: reason}.",
     "guid": "The note's Anki GUID, kept from an adopted deck; replaces the one made from the namespace and id.",
+    "image": "Occlusion: the image (PNG, JPEG, GIF or WebP), relative to the card file.",
+    "shapes": "Occlusion: the masks, each a rect, ellipse or polygon in fractions of the image (0 to 1), "
+              "with its label and an optional group.",
+    "mode": "Occlusion: hide-all (default; every mask shown, one asked) or hide-one (only the asked mask).",
+    "header": "Occlusion: Markdown above the image.", "back_extra": "Occlusion: Markdown shown on the back.",
 }
+# A coordinate: read as text like every scalar, so a number or a string of one.
+_COORDINATE: Schema = {"type": ["number", "string"]}
+
+
+def _shape() -> Schema:
+    boxes = {kind: {"type": "object", "additionalProperties": False, "required": list(keys),
+                    "properties": {key: _COORDINATE for key in keys}} for kind, keys in BOX_KEYS.items()}
+    polygon = {"type": "array", "minItems": 3,
+               "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": _COORDINATE}}
+    return {"type": "object", "additionalProperties": False, "required": ["label"],
+            "properties": {**boxes, "polygon": polygon, "label": _TEXT, "group": _TEXT},
+            "oneOf": [{"required": [kind]} for kind in (*BOX_KEYS, "polygon")]}
 
 
 def _card() -> Schema:
@@ -56,6 +76,8 @@ def _card() -> Schema:
         "tags": _TAGS,
         "retired": _FLAG,
         "guid": {"type": "string", "pattern": f"^{GUID_PATTERN}$"},
+        "shapes": {"type": "array", "minItems": 1, "items": _shape()},
+        "mode": {"enum": list(OCCLUSION_MODES)},
         "lint": {"type": "object", "additionalProperties": False, "required": ["ignore", "why"],
                  "properties": {"ignore": {"type": "array", "minItems": 1, "items": {"type": "string"}},
                                 "why": _TEXT}},
@@ -69,7 +91,7 @@ def _card() -> Schema:
                      if card_type != "basic" else
                      {"anyOf": [{"not": {"required": ["type"]}}, {"properties": {"type": {"const": "basic"}}}]})
         rules.append({"if": condition, "then": {
-            "required": list(required),
+            "required": list(required) + (["shapes"] if card_type == "occlusion" else []),
             "properties": {**{k: _TEXT for k in required}, **{k: False for k in (*unused, "fields")}},
         }})
     # Any other type names one of the deck's own note types, whose fields come under `fields`.

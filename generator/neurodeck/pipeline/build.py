@@ -24,6 +24,7 @@ from neurodeck import lockfile, releases
 from neurodeck.apkg import files
 from neurodeck.apkg.collection import Collection, PackDeck, write_package
 from neurodeck.apkg.notetypes import CustomNoteType, NoteType, note_types
+from neurodeck.apkg.occlusion_type import occlusion_note_type
 from neurodeck.apkg.speech import check_fields, check_sounds_read_aloud, with_speech
 from neurodeck.checks.frozen_types import check_frozen
 from neurodeck.checks.names import check_deck_name, check_merged_names
@@ -136,8 +137,9 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
     result.problems += check_fields(manifest.tts, [f for nt in builtin.values() for f in nt.fields],
                                     "the built-in note types")
     builtin = {kind: with_speech(nt, manifest.tts) for kind, nt in builtin.items()}
-    result.notetypes = {**builtin, **{nt.key: nt for nt in own.notetypes}}
-    own_ids = {nt.id: nt.key for nt in own.notetypes}
+    occlusion = occlusion_note_type(manifest.namespace, manifest.name)  # for cards of type: occlusion
+    result.notetypes = {**builtin, occlusion.key: occlusion, **{nt.key: nt for nt in own.notetypes}}
+    own_ids = {occlusion.id: occlusion.key, **{nt.id: nt.key for nt in own.notetypes}}
     result.problems += check_frozen(own.declared, result.old_lock)
     if not result.ok:
         return result
@@ -156,7 +158,7 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
         shipped, problems = releases.load_previous(previous, manifest.lock_path, manifest.namespace, own_ids)
         result.problems += problems
     if sink is not None and result.ok and not lock_problems:
-        sink.start(manifest, own.notetypes)
+        sink.start(manifest, (occlusion, *own.notetypes))
 
     result.media = MediaStore(manifest.root)
     cache = FileCache(manifest_path, DeckContext.of(manifest, own.notetypes))

@@ -17,9 +17,10 @@ from neurodeck import lockfile
 from neurodeck.apkg import templates
 from neurodeck.apkg.notetypes import CustomNoteType
 from neurodeck.checks.names import check_subtopic, check_tag_forms, slug
+from neurodeck.checks.occlusion import check_shapes
 from neurodeck.checks.rules import check_anki_syntax, check_card, check_cloze_fields, check_field_characters, check_tags
 from neurodeck.model import RETIRED_TAG, Card, DeckContext, Note, Problem, Text, has_errors
-from neurodeck.render import cloze
+from neurodeck.render import cloze, occlusion
 from neurodeck.render.htmlfield import render_html_field
 from neurodeck.render.markdown import MediaResolver, render_field
 from neurodeck.render.media import MediaStore
@@ -100,6 +101,8 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str], resolve: Me
     if custom is not None:
         fields, ords = _custom_fields(card, custom, render, problems)
         return _note(card, deck, file_tags, fields, ords, used_media, custom.sort_field), problems
+    if card.type == "occlusion":
+        return _occlusion_note(card, deck, file_tags, resolve, render, problems, used_media)
     extra = render(card.extra)
     if card.type == "cloze":
         first: tuple[str, ...] = (render(card.text, is_cloze=True),)
@@ -128,6 +131,32 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str], resolve: Me
         ords = (0, 1) if card.type == "reversed" else (0,)
     fields = first + (extra, source, html.escape(card.id.value, quote=False))
     return _note(card, deck, file_tags, fields, ords, used_media), problems
+
+
+def _occlusion_note(card: Card, deck: DeckContext, file_tags: list[str], resolve: MediaResolver,
+                    render: Callable[[Text | None], str], problems: list[Problem],
+                    used_media: list[str]) -> tuple[Note, list[Problem]]:
+    """An occlusion card's note (apkg/occlusion_type.py): its image, the masks, one card per shape
+    or group of shapes."""
+    image = ""
+    if card.image is not None:
+        stored = resolve(card.image.value, card.image.location)
+        if isinstance(stored, Problem):
+            problems.append(stored)
+        else:
+            image = stored
+            used_media.append(stored)
+    notice = retirement_notice(card, render) if card.retired else None
+    first, found = occlusion.note_fields(card, render, image, notice)
+    problems += check_shapes(card.shapes) + found
+    source = render(card.source)
+    problems += [Problem(card.source.location, f"deletion '{marker}' in the source",
+                         "Anki makes a card for every deletion in any field; remove it")
+                 for marker in cloze.markers(source) if card.source is not None]
+    fields = first + (source, html.escape(card.id.value, quote=False))
+    ords = cloze.card_ordinals(fields)
+    # The browser's sort field is the header (the note type's sortf).
+    return _note(card, deck, file_tags, fields, ords, used_media, sort_index=2), problems
 
 
 def _note(card: Card, deck: DeckContext, file_tags: list[str], fields: tuple[str, ...], ords: tuple[int, ...],

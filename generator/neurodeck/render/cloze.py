@@ -202,6 +202,9 @@ def _ordinals_str(deletion: Deletion) -> str:
 def _reveal(cloze: Deletion, cloze_ord: int, question: bool, out: list[str]) -> bool:
     active = cloze_ord in cloze.ordinals
     found = active
+    if cloze.nodes and isinstance(cloze.nodes[0], str) and cloze.nodes[0].startswith(_IO):
+        out.append(_image_occlusion(cloze.nodes[0][len(_IO):], question, active, cloze.ordinals))
+        return found
     hint = "..." if cloze.hint is None else cloze.hint
     if question and active:
         content: list[str] = []
@@ -222,6 +225,77 @@ def _reveal(cloze: Deletion, cloze_ord: int, question: bool, out: list[str]) -> 
             found |= _reveal(node, cloze_ord, question, out)
     out.append("</span>")
     return found
+
+
+def reveal_only(text: str, cloze_ord: int, question: bool) -> str:
+    """The `cloze-only` filter: the hints (question) or texts (answer) of deletion `cloze_ord`,
+    joined by ", ". rslib's reveal_cloze_text_only."""
+    out: list[str] = []
+    for deletion in _walk(parse(text).nodes):
+        if cloze_ord in deletion.ordinals:
+            out.append((deletion.hint or "") if question else _clozed_text(deletion))
+    return ", ".join(out)
+
+
+def _clozed_text(deletion: Deletion) -> str:
+    return "".join(n if isinstance(n, str) else _clozed_text(n) for n in deletion.nodes)
+
+
+# ---- image occlusion (rslib/src/image_occlusion/imageocclusion.rs) ---------------------------------
+
+_IO = "image-occlusion:"
+_IO_PROPERTY = re.compile(r":([^=]+)=((?:[^\\:]|\\[\\:])*)")
+_IO_SHAPES = ("rect", "ellipse", "polygon", "text")
+
+
+def io_properties(text: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """`KIND:name=value:...` (after `image-occlusion:`) -> the kind and its properties, values
+    unescaped (`\\:` and `\\\\`); None without a ':'. rslib's parse_image_cloze."""
+    if ":" not in text:
+        return None
+    kind, rest = text.split(":", 1)
+    rest = ":" + rest
+    props = []
+    pos = 0
+    while (match := _IO_PROPERTY.match(rest, pos)) is not None:
+        props.append((match.group(1), re.sub(r"\\([\\:])", r"\1", match.group(2))))
+        pos = match.end()
+    return kind, props
+
+
+def _image_occlusion(text: str, question: bool, active: bool, ordinals: tuple[int, ...]) -> str:
+    """A shape as the reviewer's script reads it: a div whose class says its state."""
+    if (question and active) or 0 in ordinals:
+        css_class = "cloze"
+    elif not active:
+        css_class = "cloze-inactive"
+    else:
+        css_class = "cloze-highlight"
+    return f'<div class="{css_class}" data-ordinal="{",".join(map(str, ordinals))}" {_io_data(text)}></div>'
+
+
+def _io_data(text: str) -> str:
+    parsed = io_properties(text)
+    if parsed is None:
+        return ""
+    kind, props = parsed
+    out = [f'data-shape="{kind}" '] if kind in _IO_SHAPES else []
+    for name, value in props:
+        if name in ("left", "top", "angle", "fill") and value:
+            out.append(f'data-{name}="{value}" ')
+        elif name in ("width", "height", "rx", "ry", "scale") and value not in ("", "0"):
+            out.append(f'data-{name}="{value}" ')
+        elif name == "points" and value:
+            points = " ".join(f"{x},{y}" for x, _, y in (p.partition(",") for p in value.split(" ") if "," in p))
+            if points:
+                out.append(f'data-points="{points}" ')
+        elif name == "oi" and value:
+            out.append(f'data-occludeInactive="{value}" ')
+        elif name == "text" and value:
+            out.append(f'data-text="{encode_attribute(value)}" ')
+        elif name == "fs" and value:
+            out.append(f'data-font-size="{value}" ')
+    return "".join(out)
 
 
 _NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}

@@ -8,9 +8,12 @@ other cards' shapes too (Anki's "hide all, guess one"; without it only the asked
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
-from neurodeck.model import Shape
+from neurodeck.model import Card, Problem, Shape, Text
+from neurodeck.render import cloze
+from neurodeck.render.plaintext import shows_nothing
 
 
 def ordinals(shapes: tuple[Shape, ...]) -> tuple[int, ...]:
@@ -70,3 +73,40 @@ def labels_field(shapes: tuple[Shape, ...], labels: list[str]) -> str:
             seen.add((ordinal, label))
             out.append(f"{{{{c{ordinal}::{label}}}}}")
     return "<br>".join(out)
+
+
+def label_problem(label_html: str) -> str | None:
+    """Why a rendered label cannot be a deletion's text in the Labels field, if it cannot."""
+    for marker in ("{{", "}}", "::"):
+        if marker in label_html:
+            return f"'{marker}' in a label would end or split its deletion in Anki's Labels field"
+    return None
+
+
+def note_fields(card: Card, render: Callable[[Text | None], str], image: str,
+                retired_notice: str | None) -> tuple[tuple[str, ...], list[Problem]]:
+    """The image-occlusion note's first six fields (Occlusion, Image, Header, Back Extra, Comments,
+    Labels) from a card whose image is stored as `image`; `render` turns Markdown into field HTML.
+    A retired card keeps its masks and shows `retired_notice` as its back extra."""
+    problems: list[Problem] = []
+    labels = []
+    for shape in card.shapes:
+        label = render(shape.label) if shape.label.value else ""
+        wrong = label_problem(label)
+        if wrong is None and shape.label.value and shows_nothing(label):
+            wrong = "this label shows nothing in Anki (only markup, comments or spaces)"
+        if wrong:
+            problems.append(Problem(shape.label.location, wrong, "write the name as plain text"))
+        labels.append(label)
+    header = render(card.header)
+    back_extra = retired_notice if retired_notice is not None else render(card.back_extra)
+    for value, written in ((header, card.header), (back_extra, card.back_extra)):
+        for marker in cloze.markers(value):
+            problems.append(Problem(written.location if written else card.location,
+                                    f"deletion '{marker}' in an occlusion card",
+                                    "Anki makes a card for every deletion in any field: the shapes are "
+                                    "the cards of an occlusion note"))
+    occlusions = occlusion_field(card.shapes, hide_all=card.mode == "hide-all")
+    fields = (occlusions, f'<img src="{image}">' if image else "", header, back_extra, "",
+              labels_field(card.shapes, labels))
+    return fields, problems

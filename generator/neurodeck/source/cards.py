@@ -6,11 +6,25 @@ from pathlib import Path
 
 from neurodeck.apkg.notetypes import CustomNoteType
 from neurodeck.checks.names import name_problem
-from neurodeck.model import CARD_TYPES, FORMATS, Card, CardFile, Problem, Text, fields_of
+from neurodeck.model import (
+    CARD_TYPES,
+    FORMATS,
+    OCCLUSION_KEYS,
+    OCCLUSION_MODES,
+    Card,
+    CardFile,
+    Problem,
+    Shape,
+    Text,
+    fields_of,
+)
 from neurodeck.source.reader import CARD_KEYS, FILE_KEYS, Reader, parse_mapping
+from neurodeck.source.shapes import read_shapes
 from neurodeck.source.yamlnodes import YMap, YSeq, YValue, describe
 
-_TEXT_FIELDS = ("question", "answer", "text", "extra", "source")
+_TEXT_FIELDS = ("question", "answer", "text", "extra", "source", "image", "header", "back_extra")
+_OCCLUSION_USES = "occlusion cards use 'image', 'shapes', 'header' and 'back_extra' (not 'extra')"
+_OTHERS_USE = "cloze cards use 'text'; other cards use 'question' and 'answer'"
 _CARD_KEYS = frozenset(CARD_KEYS)
 
 
@@ -91,7 +105,7 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path,
     if custom is not None:
         named_fields = _read_fields(r, item, custom)
         required: tuple[str, ...] = ()
-        unused = tuple(name for name in _TEXT_FIELDS if name in items)
+        unused = tuple(name for name in (*_TEXT_FIELDS, "shapes", "mode") if name in items)
         for name in unused:
             r.error(items[name][0], f"a card of note type '{custom.name}' has no '{name}'",
                     f"give its fields under 'fields:' ({', '.join(custom.fields)})")
@@ -99,8 +113,9 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path,
         required, unused = fields_of(kind_value)
     for name in unused if custom is None else ():
         if name in items:
-            r.error(items[name][0], f"a {kind_value} card has no '{name}'",
-                    "cloze cards use 'text'; other cards use 'question' and 'answer'")
+            r.error(items[name][0], f"{'an' if kind_value == 'occlusion' else 'a'} {kind_value} card has no '{name}'",
+                    _OCCLUSION_USES if kind_value == "occlusion" else
+                    f"'{name}' belongs to occlusion cards (type: occlusion)" if name in OCCLUSION_KEYS else _OTHERS_USE)
     fields = {}
     for name in _TEXT_FIELDS if custom is None else ():
         needed = name in required
@@ -124,13 +139,26 @@ def _read_card(r: Reader, item: YValue, subtopic: str, path: Path,
         lint_ignore = r.text_list(lint, "ignore", required=True)
         lint_why = r.text(lint, "why", required=True)
     guid = r.text(item, "guid", required=True) if "guid" in items else None
+    shapes: tuple[Shape, ...] = ()
+    mode = OCCLUSION_MODES[0]
+    if kind_value == "occlusion":
+        shapes = read_shapes(r, item)
+        written = r.text(item, "mode") if "mode" in items else None
+        if written is not None and written.value not in OCCLUSION_MODES:
+            r.error(written.location, f"unknown occlusion mode '{written.value}'",
+                    "hide-all (the default: all shapes hidden, one asked) or hide-one (only the asked "
+                    "shape hidden)")
+        elif written is not None:
+            mode = written.value
     if card_id is None:
         return None
     return Card(id=card_id, type=kind_value, location=item.location, subtopic=subtopic, file_path=path,
                 tags=tags, retired=retired, why=why, lint_ignore=lint_ignore, lint_why=lint_why,
                 named_fields=named_fields,
                 question=fields.get("question"), answer=fields.get("answer"), text=fields.get("text"),
-                extra=fields.get("extra"), source=fields.get("source"), guid=guid, format=file_format)
+                extra=fields.get("extra"), source=fields.get("source"), guid=guid, format=file_format,
+                image=fields.get("image"), header=fields.get("header"), back_extra=fields.get("back_extra"),
+                shapes=shapes, mode=mode)
 
 
 def _notetype(notetypes: tuple[CustomNoteType, ...], written: str) -> CustomNoteType | None:

@@ -14,7 +14,7 @@ MANIFEST_KEYS = ("name", "namespace", "tag", "description", "cards", "output", "
                  "synonyms", "notetypes", "keep_markup", "tts")
 FILE_KEYS = ("subtopic", "tags", "format", "cards")
 CARD_KEYS = ("id", "type", "question", "answer", "text", "extra", "source", "tags", "retired", "why", "lint",
-             "fields", "guid")
+             "fields", "guid", "image", "shapes", "mode", "header", "back_extra")
 _TRUE, _FALSE = FLAG_VALUES[True], FLAG_VALUES[False]
 MAX_FIELD_CHARS = 100_000  # far beyond any real card; keeps rendering and Anki's editor responsive
 _new = tuple.__new__

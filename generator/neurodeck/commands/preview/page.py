@@ -21,6 +21,7 @@ from pathlib import Path
 from neurodeck.apkg import files
 from neurodeck.apkg.notetypes import CustomNoteType, note_types
 from neurodeck.checks.names import slug
+from neurodeck.commands.preview.masks import draw_masks
 from neurodeck.commands.preview.template import render_card
 from neurodeck.model import Note, Problem
 from neurodeck.pipeline.build import CompiledDeck, compile_deck, write_problem
@@ -47,7 +48,7 @@ _CSP = ("default-src 'none'; img-src data:; media-src data:; style-src 'unsafe-i
 _LIVE_CSP = _CSP + "; connect-src 'self'"
 
 
-_KIND = {"basic": "Basic", "reversed": "Reversed", "cloze": "Cloze", "type-in": "Type-in"}
+_KIND = {"basic": "Basic", "reversed": "Reversed", "cloze": "Cloze", "type-in": "Type-in", "occlusion": "Occlusion"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class PreviewCard:
 
     @property
     def label(self) -> str:
+        if self.note.type == "occlusion":
+            return f"Occlusion, card {self.ord + 1}"
         if self.own is not None:
             template = self.own.templates[0 if self.own.is_cloze else self.ord].name
             return f"{self.own.name}, c{self.ord + 1}" if self.own.is_cloze else f"{self.own.name}: {template}"
@@ -86,6 +89,8 @@ def preview_cards(compiled: CompiledDeck) -> list[PreviewCard]:
             "Type": own.name, "CardFlag": "", "CardID": ""}
         for card_ord in note.ords:
             question, answer = render_card(note_type, note.fields, card_ord, specials)
+            if note_type.kind == "occlusion":  # the deck's and any of its own image occlusion types
+                question, answer = draw_masks(question), draw_masks(answer)
             cards.append(PreviewCard(note, card_ord, dict(zip(note_type.fields, note.fields)), question, answer, own))
     return cards
 

@@ -1,6 +1,6 @@
 """Anki's card rendering: `{{Field}}`, `{{#Field}}`/`{{^Field}}` sections, comments,
-`{{FrontSide}}`, the cloze, type, text, hint and tts filters, and the reviewer's type-in box.
-Tests compare it with the official Anki engine.
+`{{FrontSide}}`, the cloze (image occlusion included), cloze-only, type, text, hint and tts filters,
+and the reviewer's type-in box. Tests compare it with the official Anki engine.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import re
 from neurodeck.apkg import templates
 from neurodeck.apkg.notetypes import CustomNoteType, NoteType
 from neurodeck.render.cloze import reveal as reveal_clozes  # the build's reading of deletions
+from neurodeck.render.cloze import reveal_only
 
 
 def _parse(template: str) -> tuple:
@@ -55,6 +56,8 @@ def _filtered(text: str, node: templates.Replacement, card_ord: int, question: b
     for name in node.filters:
         if name == "cloze":
             text = reveal_clozes(text, card_ord + 1, question)
+        elif name == "cloze-only":
+            text = reveal_only(text, card_ord + 1, question)
         elif name == "text":
             text = html.unescape(_HTML_TAG.sub("", text))  # rslib strip_html: tags, then entities
         elif name == "hint" and text.strip():
