@@ -299,6 +299,7 @@ def test_defaults():
         "ND109": ("undefined-abbreviation", "warning", None), "ND110": ("long-extra", "warning", 80),
         "ND111": ("type-in-synonym", "warning", None), "ND112": ("long-type-in-answer", "warning", 3),
         "ND113": ("near-duplicate-fact", "off", 0.45),
+        "ND114": ("occlusion-needs-anki-23.10", "warning", None),
     }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from conftest import REPO, import_package, release, study_all, write
-from neurodeck.apkg.notetypes import deck_note_types
+from neurodeck.apkg.occlusion_type import occlusion_note_type
 from neurodeck.cli import main
 from neurodeck.commands import example_image
 from neurodeck.commands.preview.page import preview_cards
@@ -75,7 +75,7 @@ def test_the_readme_example_builds_as_anki_s_image_occlusion(project, collection
     cards = sorted(note.cards(), key=lambda c: c.ord)
     assert [c.ord for c in cards] == [0, 1]
     compiled = next(n for n in result.compiled.notes if n.id == "lateral-view-regions")
-    note_type = deck_note_types("test-deck", "Test Deck")["occlusion"]
+    note_type = occlusion_note_type("test-deck", "Test Deck")
     fields = dict(zip(note_type.fields, compiled.fields))
     template = note_type.templates[0]
     for card, labels in zip(cards, ["Insula", "Putamen, Caudate nucleus"]):
