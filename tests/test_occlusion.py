@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import REPO, import_package, release, study_all, write
 from neurodeck.apkg.occlusion_type import occlusion_note_type
 from neurodeck.cli import main
 from neurodeck.commands import example_image
-from neurodeck.commands.preview.page import preview_cards
+from neurodeck.commands.preview.page import preview_cards, write_preview
 from neurodeck.commands.preview.template import render_template
 from neurodeck.pipeline.build import build, compile_deck
 from neurodeck.render.occlusion import ordinals, properties
@@ -209,3 +210,48 @@ def test_preview_draws_the_masks_as_the_reviewer_does(project):
     card_file.write_text(card_file.read_text().replace("mode: hide-all", "mode: hide-one"))
     hide_one = [c for c in preview_cards(compile_deck(MANIFEST)) if c.note.type == "occlusion"]
     assert masks(hide_one[0].question) == [("rect", "nd-io-active")]
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """Chromium as the preview tests drive it (test_preview.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from test_preview import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def test_the_masks_lie_over_the_image_in_a_browser(project, browser, tmp_path):
+    """What a student would see: at the asked shape's centre the active mask, at another shape's
+    the inactive one (hide all), and on the answer the image itself (the mask is only outlined)."""
+    with_readme_example(project)
+    path, problems = write_preview(MANIFEST, tmp_path / "out")
+    assert path is not None, problems
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(path.resolve().as_uri())
+
+        def hit(card: str, side: int, x: float, y: float) -> str:
+            """The element at (x, y), in fractions of the image, on a card's question (0) or answer (1)."""
+            return page.evaluate("""([card, side, x, y]) => {
+                const img = document.querySelectorAll(`#${card} .nd-io-container img`)[side];
+                img.scrollIntoView({block: "center"});
+                const box = img.getBoundingClientRect();
+                const hit = document.elementFromPoint(box.left + x * box.width, box.top + y * box.height);
+                return hit.tagName.toLowerCase() + (hit.getAttribute("class") ? "." + hit.getAttribute("class") : "");
+            }""", [card, side, x, y])
+
+        rect, ellipse = (0.10 + 0.25 / 2, 0.20 + 0.15 / 2), (0.55 + 0.10, 0.40 + 0.08)
+        first, second = "card-lateral-view-regions-1", "card-lateral-view-regions-2"
+        assert hit(first, 0, *rect) == "rect.nd-io-active"
+        assert hit(first, 0, *ellipse) == "ellipse.nd-io-inactive"
+        assert hit(second, 0, *ellipse) == "ellipse.nd-io-active"
+        assert hit(first, 1, *rect) == "img"  # revealed: only its outline is drawn
+        assert hit(first, 1, *ellipse) == "ellipse.nd-io-inactive"
+        assert hit(first, 0, 0.02, 0.98) == "img"  # no mask there
+    finally:
+        page.close()
