@@ -88,8 +88,7 @@ def reference_card(item: YValue, subtopic: str, path: Path) -> tuple[Card | None
     if kind_value not in CARD_TYPES:
         close = difflib.get_close_matches(kind_value, CARD_TYPES, n=1, cutoff=0.5)
         error(kind.location, f"unknown card type '{kind_value}'",
-              f"did you mean '{close[0]}'?" if close else
-              f"one of: {', '.join(CARD_TYPES)}; or a note type of your own in notetypes/")
+              f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(CARD_TYPES)}")
         return None, problems
     required, unused = fields_of(kind_value)
     for name in unused:
