@@ -382,7 +382,8 @@ def test_every_command_handles_custom_type_cards(deck):
     assert diff.exit_code == 0 and "sylvian" in diff.output and "Anatomy Basic" in diff.output
     upgrade = run("check-upgrade", "v1/anatomy.apkg", "v2/anatomy.apkg")
     assert upgrade.exit_code == 0, upgrade.output
-    assert run("verify", "v2/anatomy.apkg").exit_code == 0
+    verified = run("verify", "v2/anatomy.apkg")
+    assert verified.exit_code == 0, verified.output
 
 
 OCCLUSION = """\
