@@ -149,11 +149,13 @@ def build(manifest: PathLike, out_dir: PathLike = "dist", *, locked: bool = Fals
 
 
 def push(package: PathLike, *, profile: str | None = None, collection: PathLike | None = None,
-         anki_connect: str | None = None) -> tuple[PushReport | None, list[Problem]]:
+         anki_connect: str | None = None,
+         manifest: PathLike | None = None) -> tuple[PushReport | None, list[Problem]]:
     """Import a built package into the educator's own Anki. Directly (Anki closed): into
     `collection`, `profile`'s or the only profile's (under $ANKI_BASE or Anki's standard folder),
     backed up first, with a fresh student's import options, keeping the options the collection
-    remembers; the report is Anki's import log by card id. With `anki_connect` (a loopback URL):
+    remembers; the report is Anki's import log by card id (through `manifest`'s lock; without it,
+    a note of a deck's own or an adopted note type is named by its GUID). With `anki_connect` (a loopback URL):
     through a running Anki's AnkiConnect add-on, which returns no log (report None, no problems)."""
     from neurodeck.commands import push as pushing
 
@@ -162,7 +164,7 @@ def push(package: PathLike, *, profile: str | None = None, collection: PathLike 
     path, problems = pushing.find_collection(profile, Path(collection) if collection is not None else None)
     if path is None:
         return None, problems
-    return pushing.push_direct(Path(package), path)
+    return pushing.push_direct(Path(package), path, pushing.card_ids(Path(manifest)) if manifest is not None else None)
 
 
 def stats(manifest: PathLike) -> tuple[dict[str, Any] | None, list[Problem]]:

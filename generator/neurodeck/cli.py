@@ -614,7 +614,8 @@ def push(manifests: tuple[Path, ...], profile: str | None, collection: Path | No
             from neurodeck.commands.push import ANKI_CONNECT_WARNING
 
             click.echo(f"{built.output}: note: {ANKI_CONNECT_WARNING}")
-        report, problems = nd.push(built.output, profile=profile, collection=collection, anki_connect=anki_connect)
+        report, problems = nd.push(built.output, profile=profile, collection=collection, anki_connect=anki_connect,
+                                   manifest=manifest)
         _print_problems(problems)
         ok = ok and not problems
         if problems:

@@ -178,8 +178,10 @@ def student_options() -> Any:
                                     with_scheduling=False, with_deck_configs=False)
 
 
-def push_direct(package: Path, path: Path) -> tuple[PushReport | None, list[Problem]]:
-    """Import `package` into the collection at `path` as a student would. A backup is written
+def push_direct(package: Path, path: Path,
+                ids: dict[str, str] | None = None) -> tuple[PushReport | None, list[Problem]]:
+    """Import `package` into the collection at `path` as a student would, reporting notes by
+    card id (`ids`: card ids by note GUID, from the deck's lock). A backup is written
     first and push's older backups thinned as Anki thins its own; if the import fails, the
     collection, its media database and its media folder are put back exactly as they were."""
     try:
@@ -202,6 +204,7 @@ def push_direct(package: Path, path: Path) -> tuple[PushReport | None, list[Prob
         return None, [_problem(f"cannot write a backup of the collection, nothing was changed: {_why(exc)}",
                                "free some space on its disk and push again", path)]
     report = PushReport(path, saved)
+    ids = ids or {}
     limits = push_backups.Limits()
     try:
         col = Collection(str(path))
@@ -218,6 +221,7 @@ def push_direct(package: Path, path: Path) -> tuple[PushReport | None, list[Prob
                     col.set_config(key, value)
             col.models._clear_cache()  # the importer does not refresh the Python-side cache
             report.new_notetypes = sorted(m["name"] for m in col.models.all() if m["id"] not in types_before)
+            names = _note_names(col, package, log, ids)
         finally:
             col.close()
     except BaseException as exc:  # the engine refused, or the push was interrupted: put it all back
@@ -236,10 +240,48 @@ def push_direct(package: Path, path: Path) -> tuple[PushReport | None, list[Prob
     finally:
         report.thinned = push_backups.thin(saved.parent, limits)
     snapshot.discard()
-    for name in ("new", "updated", "conflicting"):
-        setattr(report, name, [n.fields[-1] for n in getattr(log, name)])
-    report.unchanged = [n.fields[-1] for n in log.duplicate]
+    for name, notes in (("new", log.new), ("updated", log.updated), ("unchanged", log.duplicate),
+                        ("conflicting", log.conflicting)):
+        setattr(report, name, [names[n.id.nid] for n in notes])
     return report, []
+
+
+def card_ids(manifest: Path) -> dict[str, str]:
+    """The card id of each note GUID the deck's lock knows (empty if it cannot be read)."""
+    from neurodeck.lockfile import note_guid, read_lock
+    from neurodeck.source.manifest import load_manifest
+
+    deck, _ = load_manifest(manifest)
+    lock = read_lock(deck.lock_path, str(deck.lock_path))[0] if deck is not None else None
+    if lock is None:
+        return {}
+    return {entry.guid or note_guid(lock.namespace, card): card for card, entry in lock.notes.items()}
+
+
+def _note_names(col: Any, package: Path, log: Any, ids: dict[str, str]) -> dict[int, str]:
+    """A name for each note in the import log: its card id, found by GUID in `ids`, else, for a
+    note type whose last field is neurodeck's Id, that field, else its GUID. The log gives notes
+    by id: in the collection, except conflicting ones, which keep the package's note id."""
+    from neurodeck.apkg.reader import read_package
+
+    contents, _ = read_package(package, cards=False)
+    incoming = contents.notes if contents else []
+    by_guid = {n.guid: n for n in incoming}
+    with_id = {t.id for t in contents.notetypes.values() if t.fields and t.fields[-1][0] == "Id"} if contents else set()
+    logged = [n.id.nid for notes in (log.new, log.updated, log.duplicate) for n in notes]
+    guids = dict(col.db.all(f"select id, guid from notes where id in ({','.join(map(str, logged))})")) if logged else {}
+    guids.update({n.id: n.guid for n in incoming if n.id not in guids})  # conflicting: the package's ids
+    names = {}
+    for note in (n for notes in (log.new, log.updated, log.duplicate, log.conflicting) for n in notes):
+        nid = note.id.nid
+        guid = guids.get(nid)
+        if guid in ids:
+            names[nid] = ids[guid]
+        elif guid is None or guid in by_guid and by_guid[guid].notetype in with_id:
+            names[nid] = note.fields[-1]
+        else:
+            names[nid] = f"guid {guid}"
+    return names
 
 
 def _backup_limits(col: Any) -> push_backups.Limits:
