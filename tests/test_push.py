@@ -134,6 +134,22 @@ def test_an_altered_note_type_reports_the_copy_and_the_conflicting_notes(project
     assert report.new_notetypes == ["neurodeck Basic (test-deck)+"]
 
 
+def test_a_collection_path_must_be_named_as_anki_names_collections(project, tmp_path):
+    col_path = make_profile(tmp_path / "Anki2")
+    package = release(project, "v1", T0)
+    for other in ("collection.db", "deck.apkg", "collection.colpkg"):
+        path = col_path.with_name(other)
+        path.write_bytes(col_path.read_bytes())
+        report, problems = nd.push(package, collection=path)
+        assert report is None and "*.anki2" in problems[0].message and "collection.anki2" in problems[0].hint
+    assert sorted(p.name for p in col_path.parent.iterdir()) == [
+        "collection.anki2", "collection.colpkg", "collection.db", "collection.media", "deck.apkg"]
+    upper = col_path.rename(col_path.with_name("Collection.ANKI2"))
+    (col_path.parent / "collection.media").rename(col_path.parent / "Collection.media")
+    report, problems = nd.push(package, collection=upper)
+    assert problems == [] and len(report.new) == 5
+
+
 def test_a_locked_collection_is_refused_and_left_alone(project, tmp_path):
     col_path = make_profile(tmp_path / "Anki2")
     package = release(project, "v1", T0)
@@ -239,6 +255,8 @@ def test_anki_connect_imports_through_the_add_on_after_saying_how_it_differs(bun
     result = CliRunner().invoke(main, ["push", "--anki-connect", url])
     assert result.exit_code == 0, result.output
     assert "merge note types" in result.output and "no import log" in result.output
+    assert "cannot back up a collection Anki has open" in result.output
+    assert not (handler.collection.parent / "backups").exists()
     assert [r["action"] for r in handler.seen] == ["version", "importPackage"]
     assert all(r["version"] == 6 for r in handler.seen)
     path = Path(handler.seen[1]["params"]["path"])

@@ -29,7 +29,8 @@ ANKI_CONNECT_VERSION = 6
 # The config keys an import stores its options under (measured with anki 26.9): put back afterwards.
 REMEMBERED_OPTIONS = ("mergeNotetypes", "updateNotes", "updateNotetypes", "withScheduling", "withDeckConfigs")
 ANKI_CONNECT_WARNING = ("AnkiConnect imports with 'merge note types', 'import scheduling' and 'import deck "
-                        "presets' on, unlike a student's import, and returns no import log.")
+                        "presets' on, unlike a student's import, and returns no import log; push cannot back "
+                        "up a collection Anki has open (close Anki and push without --anki-connect for both).")
 
 
 @dataclass
@@ -88,6 +89,10 @@ def find_collection(profile: str | None = None, collection: Path | None = None,
     if collection is not None:
         if not collection.is_file():
             return None, [_problem(f"no collection at {collection}", "give the path of a collection.anki2", collection)]
+        if collection.suffix.lower() != ".anki2":  # Anki finds the media folder by this suffix
+            return None, [_problem(f"{collection} is not named like an Anki collection (*.anki2)",
+                                   "give the path of a profile's collection.anki2 (an .apkg or .colpkg is a "
+                                   "package: import it in Anki)", collection)]
         return collection, []
     base = anki_base() if base is None else base
     names = profiles(base)
