@@ -6,6 +6,7 @@ from pathlib import Path
 
 from conftest import import_package, study_all
 from neurodeck.apkg import notetypes
+from neurodeck.apkg.occlusion_type import occlusion_id
 from neurodeck.lockfile import note_guid
 from neurodeck.pipeline.build import build
 
@@ -152,9 +153,10 @@ def test_bundled_deck_imports_with_expected_counts(bundled, collection, tmp_path
     notes_per_subtopic = Counter(n.subtopic for n in compiled.notes)
     assert min(notes_per_subtopic.values()) >= 25
     kind_of = {nt.id: kind for kind, nt in notetypes.note_types("neurodeck-intimacy").items()}
+    kind_of[occlusion_id("neurodeck-intimacy")] = "occlusion"  # the brain figures' occlusion notes
     per_type = Counter(kind_of[collection.get_note(n).note_type()["id"]] for n in collection.find_notes(""))
     assert per_type == Counter(n.type for n in compiled.notes)
-    assert set(per_type) == {"basic", "reversed", "cloze", "type-in"}
+    assert set(per_type) == {"basic", "reversed", "cloze", "type-in", "occlusion"}
     for nid in collection.find_notes(""):
         note = collection.get_note(nid)
         assert note["Source"].strip(), note["Id"]
@@ -176,15 +178,15 @@ def test_readme_table_matches_the_bundled_deck(bundled):
     rows = {}
     for line in (REPO / "README.md").read_text().splitlines():
         cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
-        if len(cells) == 7 and cells[1].isdigit():
+        if len(cells) == 8 and cells[1].isdigit():
             rows[cells[0]] = [int(c) for c in cells[1:]]
     expected = {}
     for note in compiled.notes:
-        row = expected.setdefault(note.subtopic, [0] * 6)
+        row = expected.setdefault(note.subtopic, [0] * 7)
         row[0] += 1
-        row[1 + ["basic", "reversed", "cloze", "type-in"].index(note.type)] += 1
-        row[5] += len(note.ords)
-    expected["Total"] = [sum(r[i] for r in expected.values()) for i in range(6)]
+        row[1 + ["basic", "reversed", "cloze", "type-in", "occlusion"].index(note.type)] += 1
+        row[6] += len(note.ords)
+    expected["Total"] = [sum(r[i] for r in expected.values()) for i in range(7)]
     assert rows == expected
 
 

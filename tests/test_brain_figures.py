@@ -1,10 +1,10 @@
 """The bundled deck's brain figures (drawn by scripts/brain_figures.py; README: Brain figures).
 
 The script needs the optional `figures` extra and is not run here: these tests check what it left
-committed. The PNGs in cards/figures/ are those figures.json lists, and the cards show every region
-figure;
+committed. The PNGs in cards/figures/ are exactly those the cards show and figures.json lists;
 every card showing one credits, in its `source`, the template, the atlas and their licences that
-figures.json names for it; the files are small and carry no time or text that would change their
+figures.json names for it; each occlusion card masks every region outlined on its slice with the
+outline figures.json records, labelled with the region's name; the files are small and carry no time or text that would change their
 bytes from one run to the next."""
 from __future__ import annotations
 
@@ -42,10 +42,8 @@ def test_the_committed_figures_are_exactly_those_the_cards_show_and_the_manifest
     committed = {p.resolve() for p in FIGURES.glob("*.png")}
     in_cards = {p for card in bundled_cards() for p in shown(card) if p.parent == FIGURES.resolve()}
     assert {FIGURES.resolve() / name for name in ENTRIES} == committed
+    assert sorted(p.name for p in committed - in_cards) == [], "committed figures no card shows"
     assert sorted(p.name for p in in_cards - committed) == [], "figures cards show that are not committed"
-    # The unlabelled base images wait for the occlusion cards (issue 15's card type).
-    regions = {FIGURES.resolve() / e["file"] for e in MANIFEST["figures"]}
-    assert sorted(p.name for p in regions - in_cards) == [], "committed region figures no card shows"
     assert len(MANIFEST["figures"]) >= 20 and len({e["region"] for e in MANIFEST["figures"]}) >= 8
 
 
@@ -82,3 +80,31 @@ def test_figures_are_small_pngs_whose_bytes_carry_no_time_or_text():
         sizes[name] = len(data)
     assert max(sizes.values()) <= 40_000, max(sizes.items(), key=lambda item: item[1])
     assert sum(sizes.values()) <= 1_000_000
+
+
+def test_each_unlabelled_slice_has_one_occlusion_card_masking_every_outlined_region_as_drawn():
+    """The masks are the script's outlines of the regions it drew (grown by a voxel, so they cover
+    the drawn lines), one polygon per outlined piece, labelled with the region: nothing outlined is
+    left unmasked and no mask covers a region the slice does not show."""
+    occluding: dict[str, list[Card]] = {}
+    for card in bundled_cards():
+        if card.image is not None:
+            occluding.setdefault(Path(card.image.value).name, []).append(card)
+    for base in MANIFEST["bases"]:
+        [card] = occluding.get(base["file"], [])
+        expected = sorted((region, [tuple(point) for point in outline])
+                          for region, outlines in base["regions"].items() for outline in outlines)
+        masks = sorted((shape.label.value, list(zip(map(float, shape.values[::2]), map(float, shape.values[1::2]))))
+                       for shape in card.shapes)
+        assert all(shape.kind == "polygon" for shape in card.shapes), card.id.value
+        assert masks == expected, f"{card.id.value}: its shapes are not the outlines figures.json records"
+        groups: dict[str, set[str | None]] = {}  # the pieces of one region are one card, of two never
+        for shape in card.shapes:
+            groups.setdefault(shape.label.value, set()).add(shape.group.value if shape.group else None)
+        assert all(len(group) == 1 for group in groups.values()), card.id.value
+        pieces = [shape.label.value for shape in card.shapes]
+        assert all(groups[label] != {None} for label in pieces if pieces.count(label) > 1), card.id.value
+        named = [group for gs in groups.values() for group in gs if group is not None]
+        assert len(named) == len(set(named)), card.id.value
+    assert len(MANIFEST["bases"]) >= 15
+    assert len({region for base in MANIFEST["bases"] for region in base["regions"]}) >= 8
