@@ -163,14 +163,21 @@ def check_tag_forms(tags: list[Text], live: bool) -> list[Problem]:
     problems = []
     for tag in tags:
         value = tag.value
-        if unicodedata.normalize("NFC", value) != value:
+        not_nfc, reserved = _tag_form(value)
+        if not_nfc:
             problems.append(Problem(tag.location, f"Anki would store tag {value!r} in another form (NFC)",
                                     "retype the tag's accented letters"))
-        if live and folded(value.rsplit("::", 1)[-1]) == RETIRED_TAG:
+        if live and reserved:
             problems.append(Problem(tag.location, f"tag '{value}' is reserved for retired cards",
                                     "students delete cards tagged '…::retired'; use 'retired: true' to retire a "
                                     "card, or another tag"))
     return problems
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag_form(value: str) -> tuple[bool, bool]:
+    """(not in NFC, the reserved retired tag): remembered, as a deck repeats its few tags on every card."""
+    return unicodedata.normalize("NFC", value) != value, folded(value.rsplit("::", 1)[-1]) == RETIRED_TAG
 
 
 def check_merged_names(notes: Iterable[Note]) -> list[Problem]:

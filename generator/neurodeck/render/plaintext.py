@@ -21,6 +21,8 @@ _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hid
 def shows_nothing(body: str) -> bool:
     """Whether a field's HTML shows nothing: no image, and no text once comments, tags and
     spaces (no-break ones included) are gone. Anki makes no card for such a front."""
+    if "<" not in body and "&" not in body:  # plain text: no markup, comment or entity to remove
+        return not body.strip()
     if "<img" in body.lower():
         return False
     return not html.unescape(_TAG.sub("", _COMMENT.sub("", body))).strip()
