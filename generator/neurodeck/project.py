@@ -7,7 +7,9 @@ import fnmatch
 import functools
 import glob
 import os
+import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +36,7 @@ def find_root(start: Path) -> Path | None:
     return None
 
 
-def shown_path(path: Path) -> str:
+def shown_path(path: Path | str) -> str:
     """The path as printed in messages: relative to the working folder when inside it."""
     try:
         return os.path.relpath(path)
@@ -48,11 +50,17 @@ MAX_GLOB_ENTRIES = 200_000  # folder entries one glob may visit: far beyond any 
 def glob_files(root: Path, pattern: str) -> list[Path] | None:
     """The files `pattern` matches under `root`, sorted; None when the pattern leaves the project
     (an absolute path or a '..' part), which no build may read."""
+    found = glob_paths(root, pattern)
+    return None if found is None else [Path(p) for p in found]
+
+
+def glob_paths(root: Path, pattern: str) -> list[str] | None:
+    """`glob_files` as strings, which the up-to-date check compares without making Paths."""
     found = _expand(root, pattern)
     return None if found is None else found[0]
 
 
-def _expand(root: Path, pattern: str) -> tuple[list[Path], bool] | None:
+def _expand(root: Path, pattern: str) -> tuple[list[str], bool] | None:
     """(matches, whether the walk stopped at MAX_GLOB_ENTRIES), or None for a pattern that leaves.
 
     Like glob.glob(recursive=True), but `**` never descends into a symbolic link to a folder,
@@ -67,25 +75,34 @@ def _expand(root: Path, pattern: str) -> tuple[list[Path], bool] | None:
     base = root.joinpath(*parts[:fixed])
     rest = tuple(parts[fixed:])
     if not rest:
-        return ([base] if os.path.lexists(base) else []), False
+        return ([str(base)] if os.path.lexists(base) else []), False
     deepest = None if "**" in rest else len(rest)
-    matches: list[Path] = []
+    matches: list[str] = []
     visited = 0
     for folder, dirs, names in os.walk(base, followlinks=False):
         relative = () if folder == str(base) else tuple(Path(folder).relative_to(base).parts)
         depth = len(relative) + 1
-        for name in names + dirs:  # a folder that matches is reported as one, as glob would list it
-            visited += 1
-            if depth == deepest or deepest is None:
-                if _matches(rest, relative + (name,)):
-                    matches.append(Path(folder, name))
+        entries = names + dirs  # a folder that matches is reported as one, as glob would list it
+        visited += len(entries)
+        if depth == deepest:  # every folder on the way matched its part: only the last part is left
+            last, hidden = _part_regex(rest[-1]), rest[-1].startswith(".")
+            matches += [os.path.join(folder, name) for name in entries
+                        if (hidden or not name.startswith(".")) and last(name)]
+        elif deepest is None:
+            matches += [os.path.join(folder, name) for name in entries if _matches(rest, relative + (name,))]
         visited += len(dirs)
         if visited > MAX_GLOB_ENTRIES:
-            return sorted(matches, key=str), True
+            return sorted(matches), True
         # descend only where the pattern can still match, never into hidden folders it does not name
         dirs[:] = [d for d in dirs if (deepest is None or depth < deepest)
                    and not os.path.islink(os.path.join(folder, d)) and _could_match(rest, relative + (d,))]
-    return sorted(matches, key=str), False
+    return sorted(matches), False
+
+
+@functools.lru_cache(maxsize=256)
+def _part_regex(part: str) -> Callable[[str], re.Match[str] | None]:
+    """What fnmatch.fnmatchcase(name, part) tests, compiled once per part."""
+    return re.compile(fnmatch.translate(part)).match
 
 
 @functools.lru_cache(maxsize=4096)
@@ -170,7 +187,7 @@ def project_files(manifest: Manifest, patterns: list[Text], what: str = "card fi
             problems.append(Problem(pattern.location, f"glob '{pattern.value}' matches no file",
                                     f"globs are relative to the project root {shown_path(manifest.root)}"))
         for match in matches:
-            if not is_utf8(str(match)):
+            if not is_utf8(match):
                 problems.append(Problem(pattern.location, f"file name {shown_path(match)!a} is not valid UTF-8",
                                         "rename the file"))
                 continue
@@ -179,11 +196,11 @@ def project_files(manifest: Manifest, patterns: list[Text], what: str = "card fi
                 problems.append(Problem(pattern.location, f"{what} {shown_path(match)} is a link to "
                                         "a file outside the project", "copy the file into the project"))
                 continue
-            found.setdefault(match, None)
+            found.setdefault(Path(match), None)
     return list(found), problems
 
 
-def _realpath(path: Path, folders: dict[str, str]) -> str:
+def _realpath(path: str, folders: dict[str, str]) -> str:
     """os.path.realpath(path), resolving each folder once (`folders` remembers them): a deck's
     card files share a few folders, and resolving every file's whole path took one system call
     per folder of it, per file."""

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from neurodeck.pipeline.store import Store
-from neurodeck.project import glob_files, project_root, read_bytes
+from neurodeck.project import glob_paths, project_root, read_bytes
 
 _CODE_KEY: str | None = None
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -41,42 +41,43 @@ def _files_key(folder: Path) -> str:
     nothing-changed build, so the result is kept in the cache, sealed under the files' names,
     sizes, inodes and modification and change times: any edit, added or removed file (or a new
     install) changes that signature, and the files are hashed again."""
-    files = _package_files(folder)
+    files = _package_files(str(folder))
     signature = hashlib.sha256(str(folder).encode())
-    for source in files:
-        info = source.stat()
-        signature.update(f"\0{source.relative_to(folder).as_posix()}\0{info.st_size}\0{info.st_ino}"
-                         f"\0{info.st_mtime_ns}\0{info.st_ctime_ns}".encode())
+    for name, path in files:
+        info = os.stat(path)
+        signature.update(f"\0{name}\0{info.st_size}\0{info.st_ino}\0{info.st_mtime_ns}\0{info.st_ctime_ns}".encode())
     key = f"code\0{signature.hexdigest()}"
     try:
         store = Store.open()
-        path = store.folder / "code" / f"{hashlib.sha256(str(folder).encode()).hexdigest()[:24]}.json"
-        cached = store.read(path, key)
+        record = store.folder / "code" / f"{hashlib.sha256(str(folder).encode()).hexdigest()[:24]}.json"
+        cached = store.read(record, key)
     except OSError:
         store, cached = None, None
     if isinstance(cached, str):
         return cached
     digest = hashlib.sha256()
-    for source in files:
-        digest.update(source.relative_to(folder).as_posix().encode() + b"\0")
-        with open(source, "rb") as f:
+    for name, path in files:
+        digest.update(name.encode() + b"\0")
+        with open(path, "rb") as f:
             digest.update(hashlib.sha256(f.read()).digest())
     if store is not None:
-        store.write(path, key, digest.hexdigest())
+        store.write(record, key, digest.hexdigest())
     return digest.hexdigest()
 
 
-def _package_files(folder: Path) -> list[Path]:
-    """Every file of the package under `folder`, in a fixed order; not the bytecode caches."""
+def _package_files(folder: str, prefix: str = "") -> list[tuple[str, str]]:
+    """(name relative to the package, with '/', path) of every file of the package under
+    `folder`, sorted by path; not the bytecode caches. Strings, not Paths: this runs on every
+    build, the up-to-date ones too."""
     found = []
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if entry.name != "__pycache__":
-                    found += _package_files(Path(entry.path))
+                    found += _package_files(entry.path, f"{prefix}{entry.name}/")
             elif entry.is_file() and not entry.name.endswith((".pyc", ".pyo")):
-                found.append(Path(entry.path))
-    return sorted(found)
+                found.append((f"{prefix}{entry.name}", entry.path))
+    return sorted(found, key=lambda named: named[1])
 
 
 DEPENDENCIES = ("neurodeck", "genanki", "cmarkgfm", "nh3", "pyyaml")
@@ -127,8 +128,8 @@ def matched_files(manifest_path: Path, globs: list[str]) -> list[str]:
     root = project_root(manifest_path)
     files: dict[str, None] = {}
     for pattern in globs:
-        for match in glob_files(root, pattern) or ():
-            files.setdefault(str(match), None)
+        for match in glob_paths(root, pattern) or ():
+            files.setdefault(match, None)
     return list(files)
 
 
