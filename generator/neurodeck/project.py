@@ -3,9 +3,7 @@ manifest's globs name. Light on purpose (no YAML): the up-to-date check imports 
 from __future__ import annotations
 
 import errno
-import fnmatch
 import functools
-import glob
 import os
 import re
 import stat
@@ -70,7 +68,7 @@ def _expand(root: Path, pattern: str) -> tuple[list[str], bool] | None:
         return None
     parts = [p for p in pattern.split("/") if p not in ("", ".")]
     fixed = 0
-    while fixed < len(parts) and not glob.has_magic(parts[fixed]):
+    while fixed < len(parts) and not _MAGIC.search(parts[fixed]):
         fixed += 1
     base = root.joinpath(*parts[:fixed])
     rest = tuple(parts[fixed:])
@@ -102,7 +100,12 @@ def _expand(root: Path, pattern: str) -> tuple[list[str], bool] | None:
 @functools.lru_cache(maxsize=256)
 def _part_regex(part: str) -> Callable[[str], re.Match[str] | None]:
     """What fnmatch.fnmatchcase(name, part) tests, compiled once per part."""
+    import fnmatch  # only globs with wildcards need it, not the up-to-date check's imports
+
     return re.compile(fnmatch.translate(part)).match
+
+
+_MAGIC = re.compile("[*?[]")  # what glob.has_magic looks for
 
 
 @functools.lru_cache(maxsize=4096)
@@ -133,7 +136,7 @@ def _could_match(pattern: tuple[str, ...], folders: tuple[str, ...]) -> bool:
 def _part_matches(part: str, name: str) -> bool:
     if name.startswith(".") and not part.startswith("."):
         return False
-    return fnmatch.fnmatchcase(name, part)
+    return _part_regex(part)(name) is not None
 
 
 def card_files(manifest: Manifest) -> tuple[list[Path], list[Problem]]:
