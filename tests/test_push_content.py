@@ -159,3 +159,35 @@ def test_an_adopted_deck_pushed_back_into_the_collection_it_came_from_changes_no
         assert col.get_note(nid)["Definition"] == "Definition <b>1.0</b>, corrected"
     finally:
         col.close()
+
+
+def test_the_bundled_deck_pushes_its_occlusion_notes_and_figures_whole(bundled, tmp_path):
+    """`type: occlusion` cards (the bundled deck's brain slices) through the command: every
+    figure in collection.media, every occlusion note's shapes parsed by the engine."""
+    from neurodeck.lockfile import read_lock
+
+    col_path = make_profile(tmp_path / "Anki2")
+    result = CliRunner().invoke(main, ["push", "--collection", str(col_path)])
+    assert result.exit_code == 0, result.output
+    [package] = (bundled / "dist").glob("*.apkg")
+    lock, _ = read_lock(bundled / "decks" / "neurobiology-of-intimacy.lock", "lock")
+    occlusion_ids = sorted(card for card, entry in lock.notes.items() if entry.type == "occlusion")
+    assert len(occlusion_ids) >= 15
+    col = Collection(str(col_path))
+    try:
+        media_is_clean(col, package)
+        assert col.fix_integrity() == ("Database rebuilt and optimized.", True)
+        # A new collection has Anki's own "Image Occlusion" type, unused: the deck's is another.
+        kinds = [m for m in col.models.all() if m.get("originalStockKind") == 6 and col.models.use_count(m)]
+        assert len(kinds) == 1 and col.models.use_count(kinds[0]) == len(occlusion_ids)
+        assert kinds[0]["name"] != "Image Occlusion"
+        for nid in col.models.nids(kinds[0]):
+            parsed = col.get_image_occlusion_note(note_id=nid).note
+            image = Path(col.media.dir()) / parsed.image_file_name
+            assert parsed.occlusions and image.read_bytes() == parsed.image_data  # the engine read the figure
+        new = result.output.split("  new", 1)[1].splitlines()[0]
+        assert f"{col.note_count():>5}" in new
+    finally:
+        col.close()
+    again = CliRunner().invoke(main, ["push", "--collection", str(col_path)])
+    assert again.exit_code == 0 and "  conflicting         0" in again.output and "  new                 0" in again.output

@@ -257,7 +257,8 @@ def test_a_signal_during_push_leaves_the_profile_as_it_was_or_pushed_whole(bundl
     if profile_state(col_path) == before:
         assert proc.returncode != 0, out
         return
-    assert proc.returncode == 0 and "  new               " in out, (proc.returncode, out, err)
+    # Pushed: the signal came after the import (the exit code may still be the signal's).
+    assert "  new               " in out, (proc.returncode, out, err)
     col = Collection(str(col_path))
     try:
         assert col.note_count() > 100 and list(col.media.check().missing) == []

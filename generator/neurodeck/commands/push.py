@@ -190,65 +190,78 @@ def push_direct(package: Path, path: Path,
     first and push's older backups thinned as Anki thins its own; if the import fails, the
     collection, its media database and its media folder are put back exactly as they were."""
     try:
-        from anki.collection import Collection, ImportAnkiPackageRequest
+        import anki.collection  # noqa: F401  (only to say how to install it when it is missing)
     except ImportError:
         return None, [_problem("push needs the official Anki engine",
                                "pip install 'neurodeck[verify]', or use --anki-connect")]
     refused = open_problem(path)
     if refused is not None:
         return None, [refused]
-    try:
-        snapshot = push_rollback.take(path)
-    except OSError as exc:
-        return None, [_problem(f"cannot copy the collection before importing, nothing was changed: {_why(exc)}",
-                               "free some space on its disk and push again", path)]
-    try:
-        saved = backup(path, snapshot)
-    except OSError as exc:
-        snapshot.discard()
-        return None, [_problem(f"cannot write a backup of the collection, nothing was changed: {_why(exc)}",
-                               "free some space on its disk and push again", path)]
-    report = PushReport(path, saved)
-    ids = ids or {}
-    limits = push_backups.Limits()
-    try:
-        col = Collection(str(path))
+    restoring = False
+    try:  # whatever happens, even a signal between two lines, no copy is left behind
         try:
-            limits = _backup_limits(col)
-            remembered = {key: col.get_config(key, None) for key in REMEMBERED_OPTIONS}
-            types_before = {m["id"] for m in col.models.all()}
-            log = col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package.resolve()),
-                                                                   options=student_options())).log
-            for key, value in remembered.items():
-                if value is None:
-                    col.remove_config(key)
-                else:
-                    col.set_config(key, value)
-            col.models._clear_cache()  # the importer does not refresh the Python-side cache
-            report.new_notetypes = sorted(m["name"] for m in col.models.all() if m["id"] not in types_before)
-            names = _note_names(col, package, log, ids)
+            snapshot = push_rollback.take(path)
+        except OSError as exc:
+            return None, [_problem(f"cannot copy the collection before importing, nothing was changed: {_why(exc)}",
+                                   "free some space on its disk and push again", path)]
+        try:
+            saved = backup(path, snapshot)
+        except OSError as exc:
+            return None, [_problem(f"cannot write a backup of the collection, nothing was changed: {_why(exc)}",
+                                   "free some space on its disk and push again", path)]
+        report = PushReport(path, saved)
+        limits = push_backups.Limits()
+        try:
+            log, names, limits = _import(package, path, ids or {}, report)
+        except BaseException as exc:  # the engine refused, or the push was interrupted: put it all back
+            failure = f"{exc.__class__.__name__}: {exc}"
+            restoring = True  # a copy must outlive a restore that fails or is interrupted
+            try:
+                snapshot.restore()
+            except OSError as again:
+                return None, [_problem(f"import failed ({failure}), and putting the collection back failed: "
+                                       f"{_why(again)}", f"with Anki closed, restore the backup {saved} (Anki: File "
+                                       "> Switch Profile > Open Backup)", path)]
+            restoring = False
+            if not isinstance(exc, Exception):
+                raise
+            return None, [_problem(f"import failed, collection and media folder restored as they were (backup: "
+                                   f"{saved}): {failure}{_free_space(path)}",
+                                   "if the disk is full, free some space and push again", package)]
         finally:
-            col.close()
-    except BaseException as exc:  # the engine refused, or the push was interrupted: put it all back
-        failure = f"{exc.__class__.__name__}: {exc}"
-        try:
-            snapshot.restore()
-        except OSError as again:
-            return None, [_problem(f"import failed ({failure}), and putting the collection back failed: {_why(again)}",
-                                   f"with Anki closed, restore the backup {saved} (Anki: File > Switch Profile > "
-                                   "Open Backup)", path)]
-        if not isinstance(exc, Exception):
-            raise
-        return None, [_problem(f"import failed, collection and media folder restored as they were (backup: {saved}): "
-                               f"{failure}{_free_space(path)}", "if the disk is full, free some space and push again",
-                               package)]
+            report.thinned = push_backups.thin(saved.parent, limits)
     finally:
-        report.thinned = push_backups.thin(saved.parent, limits)
-    snapshot.discard()
+        if not restoring:
+            push_rollback.discard(path)
     for name, notes in (("new", log.new), ("updated", log.updated), ("unchanged", log.duplicate),
                         ("conflicting", log.conflicting)):
         setattr(report, name, [names[n.id.nid] for n in notes])
     return report, []
+
+
+def _import(package: Path, path: Path, ids: dict[str, str],
+            report: PushReport) -> tuple[Any, dict[int, str], push_backups.Limits]:
+    """Import with a student's options and put back the options the collection remembers;
+    returns Anki's log, the notes' names and the collection's backup limits."""
+    from anki.collection import Collection, ImportAnkiPackageRequest
+
+    col = Collection(str(path))
+    try:
+        limits = _backup_limits(col)
+        remembered = {key: col.get_config(key, None) for key in REMEMBERED_OPTIONS}
+        types_before = {m["id"] for m in col.models.all()}
+        log = col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package.resolve()),
+                                                               options=student_options())).log
+        for key, value in remembered.items():
+            if value is None:
+                col.remove_config(key)
+            else:
+                col.set_config(key, value)
+        col.models._clear_cache()  # the importer does not refresh the Python-side cache
+        report.new_notetypes = sorted(m["name"] for m in col.models.all() if m["id"] not in types_before)
+        return log, _note_names(col, package, log, ids), limits
+    finally:
+        col.close()
 
 
 def card_ids(manifest: Path) -> dict[str, str]:

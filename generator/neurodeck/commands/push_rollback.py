@@ -53,29 +53,37 @@ class Snapshot:
             else:
                 os.replace(copy, live)
 
-    def discard(self) -> None:
-        """Delete the copies (after a good import, or when taking the snapshot failed)."""
-        for copy in self.files.values():
-            if copy is not None:
-                copy.unlink(missing_ok=True)
+
+
+def _live_files(collection: Path) -> list[Path]:
+    media_db = media_paths(collection)[1]
+    return [collection, Path(f"{collection}{_WAL}"), media_db, Path(f"{media_db}{_WAL}")]
+
+
+def _copy_of(live: Path) -> Path:
+    return live.with_name(f".{live.name}{_SUFFIX}")
+
+
+def discard(collection: Path) -> None:
+    """Delete the copies `take` makes (after a good import, or a failure before the import):
+    their names are fixed, so this needs no Snapshot, and a signal can never strand one."""
+    for live in _live_files(collection):
+        _copy_of(live).unlink(missing_ok=True)
 
 
 def take(collection: Path) -> Snapshot:
     """Copy the collection, its media database and their logs, and list the media folder.
     On an error (a full disk), the copies made so far are deleted before it is raised."""
-    media, media_db = media_paths(collection)
+    media = media_paths(collection)[0]
     names = frozenset(os.listdir(media)) if media.is_dir() else None
     files: dict[Path, Path | None] = {}
-    snapshot = Snapshot(files, media, names)
     try:
-        for live in (collection, Path(f"{collection}{_WAL}"), media_db, Path(f"{media_db}{_WAL}")):
-            if live.exists():
-                copy = live.with_name(f".{live.name}{_SUFFIX}")
-                files[live] = copy
-                shutil.copyfile(live, copy)
-            else:
-                files[live] = None
+        for live in _live_files(collection):
+            exists = live.exists()
+            files[live] = _copy_of(live) if exists else None
+            if exists:
+                shutil.copyfile(live, _copy_of(live))
     except BaseException:
-        snapshot.discard()
+        discard(collection)
         raise
-    return snapshot
+    return Snapshot(files, media, names)
