@@ -163,6 +163,8 @@ def main() -> None:
         row("writing the package", f"{ours_w:.3f} s", f"{bound_w:.3f} s (executemany bound)",
             f"{ours_w / bound_w:.3f}", "<= 1.3", ours_w / bound_w <= 1.3)
 
+        _adopted_rows(tmp, n, ours, runs, row)
+
         large = fresh_project(tmp, "large", args.large)
         # Time and memory come from separate runs: sampling the memory of the process tree every
         # 10 ms costs CPU that the build would otherwise have.
@@ -195,6 +197,33 @@ def main() -> None:
 
 
 HEADER = ("case", "measured (median)", "reference", "ratio", "target", "met")
+
+
+def _adopted_rows(tmp: Path, n: int, markdown_cold: float, runs: int, row) -> None:
+    """`neurodeck adopt` of an n-note package exported by the anki library (its current format),
+    and the adopted project's builds, against the Markdown deck's."""
+    package = tmp / "anki-export.apkg"
+    subprocess.run([sys.executable, str(HERE / "anki_package.py"), str(package), "--notes", str(n)], check=True)
+    times = []
+    for i in range(runs):
+        times.append(wall(NEURODECK + ["adopt", str(package), "--into", str(tmp / f"adopted-{i}")], tmp))
+    t = median(times)
+    row(f"adopt a {n:,}-note package exported by Anki", f"{t:.2f} s", "", "", "< 10 s", t < 10)
+    root = tmp / "adopted-0"
+    colds = [cold(root) for _ in range(runs)]
+    t_cold = median(colds)
+    row("  ... cold build of the adopted project", f"{t_cold:.2f} s", f"{markdown_cold:.2f} s (Markdown deck)",
+        f"{t_cold / markdown_cold:.3f}", "", None)
+    edits = []
+    card_files = sorted((root / "cards").glob("*.yaml"))
+    for i in range(runs):
+        path = card_files[(i * 7) % len(card_files)]
+        path.write_text(path.read_text(encoding="utf-8").replace('": "<div>', f'": "<div>Edit {i} ', 1),
+                        encoding="utf-8")
+        edits.append(wall(NEURODECK + ["build"], root))
+    row("  ... rebuild after editing one card", f"{median(edits):.2f} s", "", "", "< 1.0 s", median(edits) < 1.0)
+    nothing = median([wall(NEURODECK + ["build"], root) for _ in range(runs)])
+    row("  ... rebuild with nothing changed", f"{nothing:.3f} s", "", "", "< 0.2 s", nothing < 0.2)
 
 
 def _package_write(root: Path, runs: int) -> tuple[float, float]:

@@ -10,7 +10,10 @@ from sounds import mp3
 
 SVG = (b'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
        b'<rect width="40" height="20" fill="#36c"/><text x="4" y="14">C1</text></svg>')
-CSS = ".card { font-family: Georgia; font-size: 22px; text-align: left; color: #222; }\n.hint { color: gray; }\n"
+CSS = ('@font-face { font-family: Anatomy; src: url("_anatomy.woff2"); }\n'
+       ".card { font-family: Anatomy, Georgia; font-size: 22px; text-align: left; color: #222; }\n"
+       ".hint { color: gray; }\n")
+FONT = b"wOF2\x00\x01\x00\x00" + bytes(40)  # a font file's signature is all Anki and neurodeck look at
 
 
 def _standard(col, name: str, fields: list[str], templates: list[tuple[str, str, str]]):
@@ -29,7 +32,7 @@ def _standard(col, name: str, fields: list[str], templates: list[tuple[str, str,
 
 def make_package(folder: Path, legacy: bool, notes_per_deck: int = 2) -> Path:
     """An "Anatomy" deck with subdecks, a basic type, a three-template type, a cloze type and media
-    (a PNG, an SVG and an MP3); returns the exported .apkg."""
+    (a PNG, an SVG, an MP3 and a font the CSS loads); returns the exported .apkg."""
     from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,6 +55,7 @@ def make_package(folder: Path, legacy: bool, notes_per_deck: int = 2) -> Path:
         col.media.write_data("femur scan.png", PNG)
         col.media.write_data("skull.svg", SVG)
         col.media.write_data("femur.mp3", mp3())
+        col.media.write_data("_anatomy.woff2", FONT)
         for index, did in enumerate(decks.values()):
             for i in range(notes_per_deck):
                 n = col.new_note(basic)

@@ -3,7 +3,11 @@ changes nothing for the students who study them, in both package formats (issue 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -12,8 +16,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anki_decks import SVG, make_package
-from conftest import PNG, import_package, study_all
+from anki_decks import FONT, SVG, make_package
+from conftest import PNG, REPO, import_package, study_all
 from neurodeck.cli import main
 from neurodeck.commands.adopt import _q, adopt
 from neurodeck.commands.upgrade import check_upgrade
@@ -50,7 +54,7 @@ def test_a_studied_deck_adopted_and_built_changes_nothing_then_one_edit_updates_
 
         report, problems = adopt(original, tmp_path / "project", now=NOW)
         assert problems == [] and report is not None
-        assert (report.notes, report.cards, len(report.notetypes), report.media) == (24, 44, 3, 3)
+        assert (report.notes, report.cards, len(report.notetypes), report.media) == (24, 44, 3, 4)
         manifest = report.manifest
         built = build(manifest, tmp_path / "dist", now=NOW)
         assert built.ok, [p.format() for p in built.problems]
@@ -72,12 +76,13 @@ def test_a_studied_deck_adopted_and_built_changes_nothing_then_one_edit_updates_
             theirs = {n.guid: (n.fields, sorted(n.tags)) for n in map(col.get_note, col.find_notes(""))}
             assert ours == theirs
             assert sorted(fresh.media.check().missing) == []
+            assert (Path(fresh.media.dir()) / "_anatomy.woff2").read_bytes() == FONT
         finally:
             fresh.close()
         with zipfile.ZipFile(built.output) as zf:
             names = json.loads(zf.read("media"))
             assert {names[k]: zf.read(k) for k in names} == {"femur scan.png": PNG, "skull.svg": SVG,
-                                                             "femur.mp3": mp3()}
+                                                             "femur.mp3": mp3(), "_anatomy.woff2": FONT}
 
         upgrade, problems = check_upgrade(original, built.output)
         assert problems == [] and upgrade.ok, upgrade.to_json()
@@ -204,8 +209,24 @@ def test_a_note_type_field_or_template_id_may_be_negative_as_anki_makes_them(tmp
     assert all("must be a whole number other than 0" in p.message for p in problems)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_every_string_adopt_quotes_reads_back_exactly(text):
     value, problems = parse(f"key: {_q(text)}\n", "t.yaml")
     assert problems == [] and value.items["key"][1].text == text
+
+
+def test_the_readme_commands_for_moving_a_deck_work_as_written(tmp_path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Moving an existing deck to neurodeck\n"):]
+    section = section[:section.index("\n## ", 1)]
+    commands = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
+    home = tmp_path / "home"
+    (home / "Downloads").mkdir(parents=True)
+    shutil.copy(make_package(tmp_path / "educator", legacy=False, notes_per_deck=1), home / "Downloads" / "Anatomy.apkg")
+    env = dict(os.environ, HOME=str(home), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(["bash", "-e", "-c", commands], cwd=home, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Adopted Anatomy.apkg into anatomy/: 12 notes (24 cards)" in done.stdout
+    assert re.search(r"Upgrade .*Anatomy.apkg -> dist/anatomy.apkg: ok", done.stdout)
+    assert re.search(r"conflicting +0", done.stdout) and re.search(r"updated +0", done.stdout)

@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import PNG, import_package, write
@@ -87,12 +87,14 @@ def _active(text: str) -> list[str]:
     return found
 
 
+@settings(deadline=None)  # a loaded machine makes single examples slow
 @given(allowed_html(), st.booleans())
 def test_a_field_of_allowed_markup_is_kept_byte_for_byte(field, keep):
     result = sanitize(field, keep_markup=keep)
     assert (result.html, result.findings, result.kept) == (field, (), True)
 
 
+@settings(deadline=None)  # a loaded machine makes single examples slow
 @given(allowed_html(), _MARKUP, st.booleans())
 def test_formatting_outside_the_allow_list_is_reported_and_kept_only_when_asked(field, markup, keep):
     text = markup.format(field)
@@ -105,6 +107,7 @@ def test_formatting_outside_the_allow_list_is_reported_and_kept_only_when_asked(
         assert not re.search(r"<(div|span|font)\b|style=|class=|<!--", result.html)
 
 
+@settings(deadline=None)  # a loaded machine makes single examples slow
 @given(allowed_html(), _UNSAFE, allowed_html(), st.booleans())
 def test_scripts_handlers_and_remote_addresses_are_never_kept_and_always_reported(before, unsafe, after, keep):
     pattern, needle = unsafe

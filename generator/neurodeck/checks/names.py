@@ -84,10 +84,16 @@ def name_problem(value: str, kind: NameKind) -> tuple[str, str] | None:
     return None
 
 
+_SPACE = re.compile(r"\s")
+
+
 def anki_tag_problem(value: str) -> tuple[str, str] | None:
     """What Anki would change in a tag written in its own terms (an HTML card file's, kept as
     written): rslib's normalize_tag_name removes spaces and control characters, names an empty
     part 'blank' and stores Unicode in NFC. None if Anki keeps it as it is."""
+    if value.isprintable() and not _SPACE.search(value):  # the usual tag: only an empty part can be wrong
+        return None if "" not in value.split("::") else (
+            f"tag {value!r} has an empty part", "Anki would name it 'blank': '::' needs a name on both sides")
     bad = next((ch for ch in value if ch in " \u3000" or unicodedata.category(ch) == "Cc"), None)
     if bad is not None:
         return (f"tag {value!r} holds {_named(bad)}, which Anki removes from tags",

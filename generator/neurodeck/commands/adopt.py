@@ -14,12 +14,12 @@ the project is written only into a new or empty folder, all or nothing.
 """
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ CARDS_PER_FILE = 500  # a large deck is split, so that editing one card re-rende
 _GUID = re.compile(GUID_PATTERN)
 _OCCLUSION_STOCK_KIND = 6
 _ID_WORDS = 8  # words of the first field a card's id keeps
+_NON_WORD = re.compile("[^a-z0-9]+")  # `slug` of ASCII text, without its per-character loop
 
 
 @dataclass
@@ -341,8 +342,9 @@ def _type_keys(names: list[str]) -> list[str]:
 def _id_of(fields: tuple[str, ...]) -> str:
     """A readable card id from the first field that has words: its first words, slugified."""
     for value in fields:
-        text = CLOZE.sub(lambda m: m.group(2), value)
-        words = ascii_slug(plain_text(text)).split("-")
+        text = plain_text(CLOZE.sub(lambda m: m.group(2), value) if "{{c" in value else value)
+        head = text[:120]  # only the first words are kept: slug only those
+        words = (_NON_WORD.sub("-", head.lower()) if head.isascii() else ascii_slug(head)).split("-")
         words = [w for w in words if w and not w.startswith("image-occlusion")][:_ID_WORDS]
         if words:
             return "-".join(words)[:60].strip("-")
@@ -365,7 +367,7 @@ _YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff
 def _q(text: str) -> str:
     """`text` as a YAML double-quoted scalar that reads back exactly (JSON's string syntax is a
     subset of YAML's, with the characters YAML treats specially escaped too)."""
-    quoted = json.dumps(text, ensure_ascii=False)
+    quoted = encode_basestring(text)  # json.dumps(text, ensure_ascii=False), without an encoder per call
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted) if _YAML_UNSAFE.search(quoted) else quoted
 
 

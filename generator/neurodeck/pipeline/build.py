@@ -190,6 +190,9 @@ def _compile(manifest_path: Path, now: int | None, release: dict[str, str] | Non
                                _images_only(result.media.resolver(manifest.path)))
     result.description = description.html
     result.problems += description.problems
+    used_own = {n.type for n in result.notes} & {nt.key for nt in own.notetypes}
+    result.media.add_fonts(text for nt in own.notetypes if nt.key in used_own
+                           for text in (nt.css, *[side for t in nt.templates for side in (t.qfmt, t.afmt)]))
     result.inputs.update({str(p): hashlib.sha256(result.media.files[n]).hexdigest()
                           for n, p in sorted(result.media.sources.items())})
 

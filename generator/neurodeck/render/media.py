@@ -17,9 +17,14 @@ from neurodeck.render.audio import EXTENSIONS as SOUND_EXTENSIONS
 from neurodeck.render.audio import sniff_audio
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from neurodeck.render.markdown import MediaResolver
 
 MEDIA_FOLDER = "media"  # an HTML card file's media: <project>/media/<the name the field uses>
+# Fonts a note type's CSS loads from Anki's media folder (an "_" file: Anki's importer keeps those).
+_FONT_NAME = re.compile(r"(?<![\w.-])(_[\w.-]+\.(?:woff2?|ttf|otf))", re.IGNORECASE)
+_FONT_SIGNATURES = (b"wOFF", b"wOF2", b"\x00\x01\x00\x00", b"OTTO", b"true")
 
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 
@@ -117,6 +122,24 @@ class MediaStore:
             return self.add_original(name, Location(source), self._kinds.get(name, "image")) == name
         result = self.add(path, source, Location(source), kind_of(name))
         return result == name
+
+    def add_fonts(self, texts: Iterable[str]) -> None:
+        """The fonts of the media folder that note type templates and CSS name (Anki's `_` files,
+        `url(_font.woff2)`), checked by content and packaged under their names; others are left."""
+        folder = self.root / MEDIA_FOLDER
+        for text in texts:
+            if "_" not in text:
+                continue
+            for name in _FONT_NAME.findall(text):
+                path = folder / name
+                if name in self.files or not path.is_file():
+                    continue
+                try:
+                    data = path.read_bytes() if path.stat().st_size <= MAX_MEDIA_BYTES else b""
+                except OSError:
+                    continue
+                if data.startswith(_FONT_SIGNATURES):
+                    self.files[name], self.sources[name] = data, path
 
     def original_resolver(self) -> MediaResolver:
         """A resolver for the file names HTML fields use: files of the media folder, packaged under

@@ -214,6 +214,39 @@ def _field_cleaner(keep_markup: bool) -> nh3.Cleaner:
     return cleaner
 
 
+# Markup as Anki's editor writes it: text without '<', and complete tags whose attributes all have
+# double-quoted values without '<', '>' or '"'. An HTML tokenizer reads such a field as exactly
+# these tags, so their verdicts decide it without parsing (and most fields of a deck look so).
+_PLAIN_TAG = r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[ \t\n\f\r]+[a-zA-Z_][a-zA-Z0-9_.:-]*="[^"<>]*")*)[ \t\n\f\r]*/?>'
+_PLAIN_FIELD = re.compile(rf"(?:[^<]+|{_PLAIN_TAG})*")
+_PLAIN_TAGS = re.compile(_PLAIN_TAG)
+_PLAIN_ATTRIBUTE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_.:-]*)="([^"]*)"')
+
+
+def _plain_findings(text: str, keep_markup: bool) -> list[Finding] | None:
+    """The findings of a field written as Anki's editor writes it, or None for any other field."""
+    if not _PLAIN_FIELD.fullmatch(text):
+        return None
+    found: dict[Finding, None] = {}
+    for match in _PLAIN_TAGS.finditer(text):
+        if match.group(1):
+            continue  # an end tag
+        tag = match.group(2).lower()
+        verdict = tag_verdict(tag)
+        if verdict is not None:
+            found[verdict] = None
+        names = set()
+        for name, value in _PLAIN_ATTRIBUTE.findall(match.group(3)):
+            name = name.lower()
+            if name in names:
+                return None  # a repeated attribute: parsers keep the first, let ammonia say
+            names.add(name)
+            verdict = attribute_verdict(tag, name, html.unescape(value), keep_markup)
+            if verdict is not None:
+                found[verdict] = None
+    return list(found)
+
+
 def sanitize(text: str, keep_markup: bool = False) -> Sanitized:
     """An HTML field as it may be packaged, with what was found outside the allow-list.
 
@@ -221,6 +254,9 @@ def sanitize(text: str, keep_markup: bool = False) -> Sanitized:
     findings and `keep_markup`. Otherwise cleaned by ammonia with the same policy."""
     if "<" not in text:  # no element, so no attribute: plain text and entities only
         return Sanitized(text, (), True)
+    plain = _plain_findings(text, keep_markup)
+    if plain is not None and all(f.kind == MARKUP and keep_markup for f in plain):
+        return Sanitized(text, tuple(plain), True)
     findings = findings_of(text, keep_markup)
     must_go = any(f.kind == REMOVED or not keep_markup for f in findings)
     cleaned = _field_cleaner(keep_markup).clean(text)
