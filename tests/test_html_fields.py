@@ -338,6 +338,7 @@ _FIELD = st.lists(_PIECES, max_size=6).map("".join)
 _BETWEEN = st.sampled_from(["", " ", "<hr id=answer>", "<br>", "</div><div class=x>", "\n\n"])
 
 
+@settings(deadline=None)  # a loaded machine makes single examples slow
 @example('<img src=x title="', '" onerror="alert(1)">', "<hr id=answer>", True)
 @example("x <", "img src=x onerror=alert(1)>", "", False)
 @given(_FIELD, _FIELD, _BETWEEN, st.booleans())
@@ -388,6 +389,7 @@ def _loading_css(draw) -> str:
     return f"{prop}:{draw(st.sampled_from(['', ' ']))}{_css_escaped(draw, function)}({quote}{address}{quote} 1x)"
 
 
+@settings(deadline=None)  # a loaded machine makes single examples slow
 @example('background-image:image-set("//evil.example/p.png" 1x)')
 @example(r"background:\75 rl(\2f\2f evil.example/q.png)")
 @given(_loading_css())
@@ -398,6 +400,7 @@ def test_a_style_that_loads_a_remote_address_is_never_kept_in_any_spelling(css):
         assert "style" not in result.html and not result.kept
 
 
+@settings(deadline=None)  # a loaded machine makes single examples slow
 @given(st.sampled_from(["color: rgb(255, 0, 0)", "font-family: Arial, 'Helvetica Neue'", "text-align: center",
                         "background: linear-gradient(red, blue)", "width: calc(100% - 2em)", "--image: none"]))
 def test_plain_styles_are_kept_with_keep_markup(css):
