@@ -255,3 +255,20 @@ def test_the_masks_lie_over_the_image_in_a_browser(project, browser, tmp_path):
         assert hit(first, 0, 0.02, 0.98) == "img"  # no mask there
     finally:
         page.close()
+
+
+def test_a_retired_occlusion_card_keeps_its_masks_and_says_so_on_the_back(project, collection):
+    card_file = with_readme_example(project)
+    card_file.write_text(card_file.read_text().replace(
+        "    type: occlusion\n", "    type: occlusion\n    retired: true\n    why: Replaced by a labelled atlas.\n"))
+    result = build(MANIFEST, Path("dist"))
+    assert result.ok, [p.format() for p in result.problems]
+    import_package(collection, result.output)
+    [note_id] = collection.find_notes('"Id:lateral-view-regions"')
+    assert parsed_shapes(collection, note_id) == expected_shapes(card_file, "lateral-view-regions")
+    note = collection.get_note(note_id)
+    assert "td::retired" in note.tags
+    for card in note.cards():
+        assert "This card has been retired." in card.answer() and "Replaced by a labelled atlas." in card.answer()
+        assert "This card has been retired." not in card.question()
+    assert "ND114" not in CliRunner().invoke(main, ["lint"]).output  # retired cards are not linted
