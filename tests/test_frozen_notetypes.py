@@ -10,6 +10,7 @@ import pytest
 from conftest import import_package, study_all, write
 from neurodeck.pipeline.build import build, compile_deck
 from test_custom_notetypes import CARDS, CLOZE, TWO_TEMPLATES
+from test_old_engine import student
 
 MANIFEST = Path("decks/d.yaml")
 V1, V2 = 1_700_000_000, 1_700_100_000
@@ -73,20 +74,31 @@ def test_template_text_and_css_changes_update_students_in_place_with_reviews_kep
     assert collection.db.scalar("select count() from cards where queue = 0") == 0  # nothing back to new
 
 
-def test_a_field_renamed_under_its_released_id_updates_in_place(released, collection):
-    import_package(collection, released / "v1.apkg")
-    study_all(collection)
+def test_a_field_renamed_under_its_released_id_is_refused_because_older_clients_copy_the_type(
+        released, old_anki, monkeypatch):
+    """Today's Anki matches fields by id and would rename in place; 2.1.66 matches by name."""
     back_id = frozen(released)["anatomy-basic"]["fields"][1][1]
     write(released / "notetypes" / "anatomy-basic.yaml", TWO_TEMPLATES.replace(
         "  - Back\n", f"  - name: Answer\n    id: {back_id}\n").replace("{{Back}}", "{{Answer}}").replace(
         "sort_field: Back", "sort_field: Answer"))
     write(released / "cards" / "a.yaml", CARDS.replace("Back:", "Answer:"))
     result = build(MANIFEST, released / "dist", now=V2)
-    assert result.ok, [p.format() for p in result.problems]
-    log = import_package(collection, result.output)
-    assert not log.conflicting and not log.new
-    assert "Anatomy Basic+" not in collection.models.all_names()
-    assert [f["name"] for f in collection.models.by_name("Anatomy Basic")["flds"]] == ["Front", "Answer", "Notes"]
+    found = [p.format() for p in result.problems if "was released" in p.message]
+    assert not result.ok and len(found) == 1, [p.format() for p in result.problems]
+    assert found[0].startswith("notetypes/anatomy-basic.yaml:5:11: error: note type 'Anatomy Basic' was released, "
+                               "and its field 'Back' was renamed 'Answer' (Anki before 23.10"), found
+
+    # what the error says is what the oldest supported engine does without the check
+    # (with one answer edited too, which the student should get)
+    monkeypatch.setattr("neurodeck.pipeline.build.check_frozen", lambda declared, lock: [])
+    write(released / "cards" / "a.yaml", CARDS.replace("Back:", "Answer:").replace(
+        "Deep in the lateral sulcus.", "Deep in the sylvian fissure."))
+    result = build(MANIFEST, released / "dist", now=V2)
+    assert result.ok
+    seen = student(old_anki, released / "v1.apkg", result.output)
+    assert seen["engine"] == "2.1.66" and "Anatomy Basic+" in seen["types"]
+    assert seen["imports"][1]["conflicting"] == 1 and seen["imports"][1]["updated"] == 0, seen["imports"]
+    assert seen["notes"][""]["fields"][1] == "Deep in the lateral sulcus."  # the edit never arrives
 
 
 SCHEMA_CHANGES = [

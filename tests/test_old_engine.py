@@ -37,6 +37,7 @@ with tempfile.TemporaryDirectory() as tmp:
                 states = col._backend.get_scheduling_states(card.id)
                 col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
     out["decks"] = sorted(d.name for d in col.decks.all_names_and_ids())
+    out["types"] = sorted(n.name for n in col.models.all_names_and_ids())
     out["notes"] = {}
     for nid in col.find_notes(""):
         note = col.get_note(nid)
@@ -55,7 +56,7 @@ json.dump(out, sys.stdout)
 def student(python: str, *packages: Path) -> dict:
     done = subprocess.run([python, "-I", "-c", STUDENT, *map(str, packages)], capture_output=True, text=True,
                           timeout=300)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0 and done.stdout, done.stderr
     return json.loads(done.stdout)
 
 

@@ -1,10 +1,11 @@
 """A released note type's schema is frozen: what Anki compares on import must stay as shipped.
 
 Anki (rslib's import, `equal_schema`) keeps a package's note type as the student's only when its
-id is the same and its fields and templates match position by position, each by id. Otherwise
-it adds a copy of the note type ("Name+") and logs every note of it as conflicting, in this
-release and every later one: the notes are never updated again. Template text, CSS and names
-with unchanged ids are not compared, and update in place.
+id is the same and its fields and templates match position by position: by id since 23.10, by
+name before (2.1.66 hashes the names, `schema_hash`). Otherwise it adds a copy of the note type
+("Name+") and logs every note of it as conflicting, in this release and every later one: the
+notes are never updated again. So ids and names are both frozen; template text and CSS are not
+compared, and update in place.
 """
 from __future__ import annotations
 
@@ -52,14 +53,21 @@ def _first_change(frozen: dict, d: DeclaredType) -> tuple[Location, str] | None:
         found = _list_change(part, frozen[f"{part}s"], now)
         if found is not None:
             index, what = found
-            where = (id_locations[index] or locations[index]) if index < len(locations) else d.name
+            renamed_in_place = " (Anki before 23.10 matches" in what  # the name changed, not the id
+            where = ((locations[index] if renamed_in_place else id_locations[index] or locations[index])
+                     if index < len(locations) else d.name)
             return where, what
     return None
 
 
 def _list_change(part: str, before: list[list], now: list[list]) -> tuple[int, str] | None:
-    """How a list of [name, id] pairs changed, as Anki compares them (by id, position by position)."""
+    """How a list of [name, id] pairs changed, as Anki compares them (position by position, by id
+    or, before 23.10, by name)."""
     if [i for _, i in before] == [i for _, i in now]:
+        for index, ((old, _), (new, _)) in enumerate(zip(before, now)):
+            if old != new:  # same id: today's Anki updates in place, but 2.1.66 and older copy the type
+                return index, (f"its {part} '{old}' was renamed '{new}' (Anki before 23.10 matches {part}s "
+                               "by name)")
         return None
     old_ids = {i: n for n, i in before}
     new_ids = {i: n for n, i in now}
