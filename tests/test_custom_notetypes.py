@@ -357,13 +357,16 @@ def test_every_command_handles_custom_type_cards(deck):
 
     from neurodeck.cli import main
 
-    def run(*args: str):
-        done = CliRunner().invoke(main, list(args))
+    def run(*args: str, env: dict[str, str] | None = None):
+        done = CliRunner().invoke(main, list(args), env=env)
         assert done.exception is None or isinstance(done.exception, SystemExit), done.output
         return done
 
     assert run("validate").exit_code == 0
-    assert run("build", "--out", "v1").exit_code == 0
+    # Fixed build times: two builds in one second would give the edited note a mod one second in
+    # the future (a note's mod never goes backwards), which verify's Check Database, run within
+    # that second, clamps and reports.
+    assert run("build", "--out", "v1", env={"SOURCE_DATE_EPOCH": "1700000000"}).exit_code == 0
     stats = json.loads(run("stats", "--json").output)
     deck_stats = stats["decks"][0]
     assert deck_stats["types"]["anatomy-basic"] == {"notes": 2, "cards": 3}
@@ -377,7 +380,7 @@ def test_every_command_handles_custom_type_cards(deck):
     assert "Anatomy Basic: Forward" in page and "Where is the <em>insula</em>?" in page
     write(deck / "notetypes" / "anatomy-basic.yaml", TWO_TEMPLATES.replace("serif", "sans-serif"))
     write(deck / "cards" / "a.yaml", CARDS.replace("Deep in the lateral sulcus.", "Deep in the sylvian fissure."))
-    assert run("build", "--out", "v2").exit_code == 0
+    assert run("build", "--out", "v2", env={"SOURCE_DATE_EPOCH": "1700000100"}).exit_code == 0
     diff = run("diff", "v1/anatomy.apkg", "v2/anatomy.apkg")
     assert diff.exit_code == 0 and "sylvian" in diff.output and "Anatomy Basic" in diff.output
     upgrade = run("check-upgrade", "v1/anatomy.apkg", "v2/anatomy.apkg")
