@@ -130,3 +130,23 @@ def test_names_anki_merges_are_the_names_folded_alike(engine, a, b):
         assert (first == second) == (folded(a) == folded(b)), (a, b)
     finally:
         engine.decks.remove(list({first, second}))
+
+
+_spelling = st.text(st.sampled_from("aAßsSıIé É:"), min_size=1, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cards=st.lists(st.tuples(_spelling, st.lists(st.lists(_spelling, min_size=1, max_size=3).map("::".join),
+                                                    max_size=3)), min_size=1, max_size=8))
+def test_merged_names_are_found_whether_or_not_the_quick_check_runs(cards):
+    """check_merged_names first looks at each spelling once (a large deck repeats a few); it
+    reports exactly what checking note by note reports."""
+    from neurodeck.checks import names
+    from neurodeck.model import Location, Note
+
+    notes = [Note(f"c{i}", Location("x.yaml", i, 1), "basic", Location("x.yaml", i, 1), subtopic, ("q", "a"),
+                  tuple(tags), f"D::{subtopic}", (0,), (), f"g{i}", "q", 0, "h") for i, (subtopic, tags) in enumerate(cards)]
+    quick = names.check_merged_names(notes)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(names, "_any_merged", lambda subtopics, tags: True)
+        assert quick == names.check_merged_names(notes)

@@ -5,6 +5,8 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
+from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING, Literal
 
 from neurodeck.model import RETIRED_TAG, Location, Problem, Text
@@ -180,6 +182,25 @@ def check_tag_forms(tags: list[Text], live: bool) -> list[Problem]:
     return problems
 
 
+def _any_merged(subtopics: Iterable[str], tags: Iterable[str]) -> bool:
+    """Whether `check_merged_names` finds anything among these spellings (each given once, in
+    the order the notes first use them): two that fold alike but differ."""
+    decks: dict[str, str] = {}
+    subtopic_tags: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    for subtopic in subtopics:
+        if (decks.setdefault(folded(anki_deck_component(subtopic)), subtopic) != subtopic
+                or subtopic_tags.setdefault(folded(slug(subtopic)), subtopic) != subtopic):
+            return True
+    for tag in tags:
+        parts = tag.split("::")
+        for end in range(1, len(parts) + 1):
+            prefix = "::".join(parts[:end])
+            if prefixes.setdefault(folded(prefix), prefix) != prefix:
+                return True
+    return False
+
+
 @functools.lru_cache(maxsize=4096)
 def _tag_form(value: str) -> tuple[bool, bool]:
     """(not in NFC, the reserved retired tag): remembered, as a deck repeats its few tags on every card."""
@@ -189,6 +210,10 @@ def _tag_form(value: str) -> tuple[bool, bool]:
 def check_merged_names(notes: Iterable[Note]) -> list[Problem]:
     """Subtopics and tags that Anki would merge although they are written differently, naming
     where each spelling is first used."""
+    notes = list(notes)
+    if not _any_merged(dict.fromkeys(map(attrgetter("subtopic"), notes)),
+                       dict.fromkeys(chain.from_iterable(map(attrgetter("tags"), notes)))):
+        return []  # the usual case: each spelling once, in C; the notes are only looked at to name places
     problems: list[Problem] = []
     subtopics: dict[str, tuple[str, Note]] = {}
     subtopic_tags: dict[str, tuple[str, Note]] = {}

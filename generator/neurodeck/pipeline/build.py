@@ -91,7 +91,9 @@ class CompiledDeck:
     def _newly_retired(self, new: set[str], changed: list[str]) -> list[str]:
         """Retired cards whose note this build added or changed: a retirement changes the answer."""
         touched = new.union(changed)
-        return sorted(n.id for n in self.notes if n.retired and n.id in touched) if touched else []
+        if not touched:
+            return []
+        return sorted(filter(touched.__contains__, map(attrgetter("id"), filter(attrgetter("retired"), self.notes))))
 
 
 @contextmanager
@@ -307,7 +309,8 @@ def package_deck(compiled: CompiledDeck, out: BinaryIO, work_dir: Path | None = 
     assert manifest is not None and lock is not None and compiled.media is not None
     types = compiled.notetypes
     # Every subdeck and its parents (an HTML card file's subtopic may nest: Root::A::B), the deck itself once.
-    subdecks = sorted({"::".join(parts[:end]) for parts in {tuple(n.deck.split("::")) for n in compiled.notes}
+    named = {tuple(deck.split("::")) for deck in set(map(attrgetter("deck"), compiled.notes))}  # each deck once
+    subdecks = sorted({"::".join(parts[:end]) for parts in named
                        for end in range(len(manifest.name.split("::")) + 1, len(parts) + 1)})
     description = compiled.description
     if lock.release:  # the date comes from the lock, never the clock: rebuilds give the same bytes
