@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
@@ -31,6 +32,7 @@ from neurodeck.model import CARD_TYPES, GUID_PATTERN, Location, Problem, has_err
 from neurodeck.render.cloze import CLOZE
 from neurodeck.render.htmlfield import media_names
 from neurodeck.render.media import MEDIA_FOLDER, media_problem
+from neurodeck.render.medianames import anki_media_name
 from neurodeck.render.plaintext import plain_text
 from neurodeck.render.sanitize import MARKUP, sanitize
 from neurodeck.source.reader import MAX_FIELD_CHARS
@@ -300,6 +302,7 @@ class _Plan:
         problems: list[Problem] = []
         folder = self.root / MEDIA_FOLDER
         count = 0
+        written: dict[str, str] = {}  # NFC and case folded -> the name written
         for media_name, data in read_media(self.package):
             kind = self.media.get(media_name)
             if kind is None and not media_name.startswith("_"):
@@ -309,6 +312,16 @@ class _Plan:
                 problems.append(Problem(where, "media file left out: its name is not a plain file name, or it is "
                                         "larger than 100 MB", severity="warning"))
                 continue
+            folded = unicodedata.normalize("NFC", media_name).casefold()
+            if anki_media_name(media_name) != media_name or folded in written:
+                # Anki's importer renames such a file and rewrites the fields naming it; two names
+                # that differ only in case are one file on macOS and Windows: writing both would
+                # silently keep the second.
+                problems.append(Problem(where, "media file left out: " + (
+                    f"its name differs only in case from '{written[folded]}'" if folded in written else
+                    f"Anki would store it as {anki_media_name(media_name)!r}"), severity="warning"))
+                continue
+            written[folded] = media_name
             if kind is not None:
                 wrong = media_problem(data, kind)
                 if wrong is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from neurodeck.model import Location, Problem
 from neurodeck.render.audio import EXTENSIONS as SOUND_EXTENSIONS
 from neurodeck.render.audio import sniff_audio
+from neurodeck.render.medianames import anki_media_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -72,6 +74,7 @@ class MediaStore:
     sources: dict[str, Path] = field(default_factory=dict)
     _by_path: dict[Path, str] = field(default_factory=dict)
     _kinds: dict[str, str] = field(default_factory=dict)  # media folder file -> what its reference uses it as
+    _folded: dict[str, str] = field(default_factory=dict)  # a media folder name without case -> the name
 
     def resolver(self, card_file: Path) -> MediaResolver:
         """A resolver for references written in `card_file` (see render.MediaResolver)."""
@@ -173,6 +176,16 @@ class MediaStore:
         wrong = media_problem(data, kind)
         if wrong is not None:
             return Problem(location, f"{MEDIA_FOLDER}/{name}: {wrong}", "replace the file, or remove the reference")
+        stored = anki_media_name(name)
+        if stored != name:
+            return Problem(location, f"{kind} '{name}': Anki would store this file as {stored!r} and rewrite the "
+                           "field, so the note would change for every student who imports it",
+                           f"rename the file in {MEDIA_FOLDER}/ and the references to it, e.g. to {stored!r}")
+        same = self._folded.setdefault(unicodedata.normalize("NFC", name).casefold(), name)
+        if same != name:
+            return Problem(location, f"{kind} '{name}' and '{same}' differ only in case: on macOS and Windows "
+                           "(and in students' Anki there) they are one file",
+                           "give the two files names that differ in more than case")
         self.files[name] = data
         self.sources[name] = path
         self._kinds[name] = kind
