@@ -405,3 +405,30 @@ def test_a_style_that_loads_a_remote_address_is_never_kept_in_any_spelling(css):
                         "background: linear-gradient(red, blue)", "width: calc(100% - 2em)", "--image: none"]))
 def test_plain_styles_are_kept_with_keep_markup(css):
     assert sanitize(f'<span style="{css}">x</span>', keep_markup=True).kept
+
+
+_RUN_PIECES = st.sampled_from(["a", " ", "x < y", "<b>", "</b>", '<span class="c">', "<", "<b", '="', "&lt;", "é"])
+
+
+@example("V is below threshold when V " * 2 + "< -55 mV", True)
+@example("a" * 3000 + "<", False)
+@settings(deadline=None)  # the alarm is the deadline: a loaded machine makes single examples slow
+@given(st.tuples(_RUN_PIECES, st.integers(1, 3000), _RUN_PIECES, _RUN_PIECES).map(
+    lambda t: t[0] * t[1] + t[2] + t[3]), st.booleans())
+def test_the_sanitizer_takes_linear_time_on_any_field(text, keep):
+    """The fast path for fields as Anki's editor writes them matched with `(?:[^<]+|tag)*`, which
+    backtracks exponentially over a run of text before a '<' that starts no tag: a 24-character
+    field took 2 s, 'x < y' in a long field never finished. Python's regex engine checks signals,
+    so an alarm turns a runaway match into a failure here."""
+    import signal
+
+    def expired(signum, frame):
+        raise TimeoutError("sanitize took more than 5 s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(5)
+    try:
+        sanitize(text, keep_markup=keep)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -218,7 +218,9 @@ def _field_cleaner(keep_markup: bool) -> nh3.Cleaner:
 # double-quoted values without '<', '>' or '"'. An HTML tokenizer reads such a field as exactly
 # these tags, so their verdicts decide it without parsing (and most fields of a deck look so).
 _PLAIN_TAG = r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:[ \t\n\f\r]+[a-zA-Z_][a-zA-Z0-9_.:-]*="[^"<>]*")*)[ \t\n\f\r]*/?>'
-_PLAIN_FIELD = re.compile(rf"(?:[^<]+|{_PLAIN_TAG})*")
+# Text runs and tags alternate, each run taken whole: `(?:[^<]+|tag)*` split a run of n
+# characters in 2**n ways before failing on a '<' that starts no tag (a field "x < y" hung).
+_PLAIN_FIELD = re.compile(rf"[^<]*(?:{_PLAIN_TAG}[^<]*)*")
 _PLAIN_TAGS = re.compile(_PLAIN_TAG)
 _PLAIN_ATTRIBUTE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_.:-]*)="([^"]*)"')
 
