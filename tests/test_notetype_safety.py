@@ -8,12 +8,13 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from hypothesis import example, given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import write
 from neurodeck.checks.notetype_safety import latex_problem, template_problems
-from neurodeck.pipeline.build import build
+from neurodeck.apkg.templates import MAX_NESTING
+from neurodeck.pipeline.build import build, compile_deck
 from neurodeck.render.sanitize import css_problem, sanitize
 
 IO_SCRIPT = ('<script>\ntry {\n    anki.imageOcclusion.setup();\n} catch (exc) {\n    document.getElementById("err")'
@@ -157,3 +158,27 @@ def test_a_hostile_note_type_is_refused_at_its_lines_and_nothing_is_written(tmp_
     assert not result.ok and not (tmp_path / "dist").exists()
     found = {(p.location.line, p.message.split(" ")[1]) for p in result.problems if p.severity == "error"}
     assert found == {(5, "front"), (6, "back"), (7, "CSS"), (8, "LaTeX")}, [p.format() for p in result.problems]
+
+
+@example(3000, 3000, True)
+@example(1, 0, True)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 3000), st.integers(0, 3000), st.booleans())
+def test_any_nesting_of_sections_with_or_without_tts_is_a_located_error_or_builds(tmp_path_factory, opened, closed,
+                                                                                   tts):
+    """Sections nested thousands deep overflowed every recursive reader of the template (a
+    traceback), and a tts option parsed the templates before they were checked (a traceback for
+    an unclosed section)."""
+    root = tmp_path_factory.mktemp("nest")
+    front = "{{#Front}}" * opened + "{{Front}}" + "{{/Front}}" * closed
+    write(root / "decks" / "d.yaml", MANIFEST)
+    write(root / "notetypes" / "deep.yaml", "name: Deep\nfields: [Front, Back]\n" +
+          ("tts: {field: Front, lang: en_US}\n" if tts else "") +
+          f'templates:\n  - name: C1\n    front: "{front}"\n    back: "{{{{Back}}}}"\n')
+    write(root / "cards" / "a.yaml", "subtopic: S\ncards:\n  - id: x\n    type: deep\n    fields: {Front: a, Back: b}\n")
+    compiled = compile_deck(root / "decks" / "d.yaml", now=1_700_000_000)
+    errors = [p for p in compiled.problems if p.severity == "error"]
+    if opened == closed and opened <= MAX_NESTING:
+        assert compiled.ok, [p.format() for p in errors]
+    else:
+        assert errors and errors[0].location.path.endswith("deep.yaml") and errors[0].location.line == 6 - (not tts)

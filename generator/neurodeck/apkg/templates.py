@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 SPECIAL_FIELDS = frozenset({"FrontSide", "Card", "CardFlag", "Deck", "Subdeck", "Tags", "Type", "CardID"})
 _ALT_SYNTAX = "{{=<% %>=}}"
+# Sections inside sections: real templates nest a few deep; every reader of the parsed template
+# recurses once per level, so a hostile one nesting thousands deep must stop here, as an error.
+MAX_NESTING = 100
 
 
 class TemplateError(ValueError):
@@ -82,6 +85,8 @@ def parse(template: str) -> tuple:
             continue
         handle = text.lstrip("{").strip()
         if len(handle) >= 2 and handle[0] in "#^":
+            if len(stack) > MAX_NESTING:
+                raise TemplateError(f"sections nest more than {MAX_NESTING} deep")
             stack.append((handle[1:].lstrip(), handle[0] == "^", []))
         elif len(handle) >= 2 and handle[0] == "/":
             closed = handle[1:].lstrip()

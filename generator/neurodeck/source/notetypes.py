@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neurodeck.apkg import templates
 from neurodeck.apkg.notetypes import KINDS, CustomNoteType, FieldSpec, Template, custom_id, part_id
 from neurodeck.apkg.speech import check_fields, with_speech
 from neurodeck.model import Location, Manifest, Problem, Text, has_errors
@@ -159,7 +160,9 @@ def load_notetype_file(path: Path, namespace: str) -> tuple[DeclaredType | None,
     declared.notetype = CustomNoteType(
         key=path.stem, kind=kind.value if kind else "standard", id=tid, name=name.value, field_specs=tuple(specs),
         templates=tuple(parts), sort_field=sort_index, latex_svg=latex_svg, **optional)
-    if speeches:  # Anki's {{tts}} added to the templates (apkg/speech.py): template text only
+    # Anki's {{tts}} added to the templates (apkg/speech.py): template text only. A template that
+    # does not parse is reported by the rules (checks/notetype_rules.py), and gets no tts.
+    if speeches and _parse(parts):
         found = check_fields(speeches, names, f"note type '{name.value}'", tuple(parts))
         if found:
             return None, problems + found
@@ -244,3 +247,13 @@ class _Reader(Reader):
             out.append(_Entry(self, item, keys, what))
         return out
 
+
+
+def _parse(parts: list[Template]) -> bool:
+    """Whether every side of these templates parses."""
+    try:
+        for t in parts:
+            templates.parse(t.qfmt), templates.parse(t.afmt)
+    except templates.TemplateError:
+        return False
+    return True
