@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import write
-from neurodeck.checks.notetype_safety import latex_problem, template_problems
 from neurodeck.apkg.templates import MAX_NESTING
+from neurodeck.checks.notetype_safety import latex_problem, template_problems
 from neurodeck.pipeline.build import build, compile_deck
 from neurodeck.render.sanitize import css_problem, sanitize
 
