@@ -27,7 +27,7 @@ from typing import Any
 from neurodeck.apkg import files
 from neurodeck.apkg.reader import PackageError, check_package, open_collection, read_media
 from neurodeck.checks.names import anki_tag_problem, ascii_slug, name_problem, slug
-from neurodeck.lockfile import Entry, Lock, NoteTypeEntry, build_time
+from neurodeck.lockfile import MAX_MOD, Entry, Lock, NoteTypeEntry, build_time
 from neurodeck.model import CARD_TYPES, GUID_PATTERN, Location, Problem, has_errors
 from neurodeck.render.cloze import CLOZE
 from neurodeck.render.htmlfield import media_names
@@ -37,6 +37,7 @@ from neurodeck.render.plaintext import plain_text
 from neurodeck.render.sanitize import MARKUP, sanitize
 from neurodeck.source.reader import MAX_FIELD_CHARS
 
+_MOD_HINT = "a damaged or hand-made package: in Anki, edit it (which sets the time to now), then export again"
 CARDS_PER_FILE = 500  # a large deck is split, so that editing one card re-renders a few hundred
 _GUID = re.compile(GUID_PATTERN)
 _OCCLUSION_STOCK_KIND = 6
@@ -92,6 +93,10 @@ def adopt(package: Path, into: Path | None = None, name: str | None = None,
     if missing:
         return None, [Problem(where, f"notes use note type {missing[0]}, which the package does not hold",
                               "export the deck again from Anki")]
+    wrong_mod = [t for t in used if not 0 <= settings[t]["mod"] <= MAX_MOD]
+    if wrong_mod:
+        return None, [Problem(where, f"note type '{settings[t]['name']}' was last changed at {settings[t]['mod']}, "
+                              f"which is not a time in seconds from 0 to {MAX_MOD}", _MOD_HINT) for t in wrong_mod]
     root_name, subtopic_of, renamed = _deck_names(deck_of, notes, name, package)
     if has_errors(renamed):
         return None, renamed
@@ -192,6 +197,10 @@ class _Plan:
             if not _GUID.fullmatch(note.guid):
                 problems.append(Problem(where, f"note {note.guid!r} has a GUID neurodeck cannot keep",
                                         "GUIDs hold 1 to 64 of Anki's GUID characters"))
+                continue
+            if not 0 <= note.mod <= MAX_MOD:  # the lock could not record it: the project would never build
+                problems.append(Problem(where, f"note {note.guid!r} was last changed at {note.mod}, which is not a "
+                                        f"time in seconds from 0 to {MAX_MOD}", _MOD_HINT))
                 continue
             cleaned = [sanitize(value, keep_markup=True) for value in note.fields]
             card_id = _unique(_id_of(tuple(c.html for c in cleaned)), ids)

@@ -1,0 +1,79 @@
+"""`neurodeck adopt` on packages no Anki exported: a package neurodeck built, its collection then
+edited as a damaged or hostile exporter could write it. Either adopt refuses, located at the
+package, and writes nothing, or the project it writes compiles."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from conftest import write
+from neurodeck.commands.adopt import adopt
+from neurodeck.lockfile import MAX_MOD
+from neurodeck.pipeline.build import build, compile_deck
+
+NOW = 1_800_000_000
+
+
+def hostile_package(folder: Path, edit: Callable[[sqlite3.Connection], None]) -> Path:
+    """A two-note package built by neurodeck, with `edit` applied to its collection."""
+    root = folder / "maker"
+    write(root / "decks" / "m.yaml", "name: Base Deck\nnamespace: base-deck\ncards: [cards/*.yaml]\n")
+    write(root / "cards" / "a.yaml", "subtopic: Sub One\ncards:\n  - id: a\n    question: Q one\n    answer: A one\n"
+          "  - id: b\n    question: Q two\n    answer: A two\n")
+    built = build(root / "decks" / "m.yaml", root / "dist", now=1_700_000_000)
+    assert built.ok
+    unpacked = folder / "unpacked"
+    with zipfile.ZipFile(built.output) as zf:
+        zf.extractall(unpacked)
+    conn = sqlite3.connect(unpacked / "collection.anki2")
+    edit(conn)
+    conn.commit()
+    conn.close()
+    out = folder / "hostile.apkg"
+    with zipfile.ZipFile(out, "w") as zf:
+        for path in sorted(unpacked.iterdir()):
+            zf.write(path, path.name)
+    return out
+
+
+def adopted_or_refused(package: Path, into: Path) -> list[str]:
+    """Adopt; assert the outcome is one of the two allowed ones; the refusal's messages."""
+    report, problems = adopt(package, into, now=NOW)
+    if report is None:
+        assert problems and all(p.location.path == str(package) for p in problems), [p.format() for p in problems]
+        assert not into.exists()
+        return [p.message for p in problems]
+    compiled = compile_deck(report.manifest, now=NOW)
+    assert compiled.ok, [p.format() for p in compiled.problems]
+    return []
+
+
+_MODS = st.one_of(st.integers(0, MAX_MOD), st.integers(-2**63, 2**63 - 1), st.sampled_from([-1, MAX_MOD + 1]))
+
+
+@example(99_999_999_999_999, 1_700_000_000)
+@example(1_700_000_000, -5)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_MODS, _MODS)
+def test_note_and_note_type_times_the_lock_cannot_record_are_refused_at_the_package(tmp_path_factory, note_mod,
+                                                                                    type_mod):
+    """A mod outside 0..2**32-1 was adopted into a lock that every later build refused as damaged
+    ("restore it from git"): the adopted project never built."""
+    def edit(conn: sqlite3.Connection) -> None:
+        conn.execute("update notes set mod = ?", (note_mod,))
+        models = json.loads(conn.execute("select models from col").fetchone()[0])
+        for model in models.values():
+            model["mod"] = type_mod
+        conn.execute("update col set models = ?", (json.dumps(models),))
+
+    folder = tmp_path_factory.mktemp("mods")
+    messages = adopted_or_refused(hostile_package(folder, edit), folder / "project")
+    in_range = 0 <= note_mod <= MAX_MOD and 0 <= type_mod <= MAX_MOD
+    assert (messages == []) == in_range, messages
+    assert all("not a time in seconds" in m for m in messages)
