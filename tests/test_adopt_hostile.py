@@ -77,3 +77,52 @@ def test_note_and_note_type_times_the_lock_cannot_record_are_refused_at_the_pack
     in_range = 0 <= note_mod <= MAX_MOD and 0 <= type_mod <= MAX_MOD
     assert (messages == []) == in_range, messages
     assert all("not a time in seconds" in m for m in messages)
+
+
+def _written(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@example("cards/sub-one.yaml", "file")
+@example("cards", "link")
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["cards/sub-one.yaml", "cards", "decks/base-deck.yaml", "decks/base-deck.lock", "notetypes",
+                        ".gitignore", "notes.txt", "cards/mine.yaml"]),
+       st.sampled_from(["file", "folder", "link"]))
+def test_what_appears_in_the_target_while_adopt_writes_is_never_replaced_written_through_or_removed(
+        tmp_path_factory, monkeypatch, where, what):
+    """adopt wrote with replacing writes into folders made with exist_ok, and on a failure removed
+    everything in the target: a file someone saved there meanwhile was overwritten or deleted, and
+    a folder replaced by a link was written through."""
+    import neurodeck.commands.adopt as adopting
+
+    folder = tmp_path_factory.mktemp("race")
+    package = hostile_package(folder, lambda conn: None)
+    target, outside = folder / "project", folder / "outside"
+    target.mkdir()
+    outside.mkdir()
+    appeared = target / where
+    manifest_text = adopting._Plan._manifest_text
+
+    def meanwhile(plan):  # runs after adopt checked the target and before it writes
+        appeared.parent.mkdir(parents=True, exist_ok=True)
+        if what == "file":
+            appeared.write_bytes(b"the user's own")
+        elif what == "folder":
+            appeared.mkdir()
+            (appeared / "kept.txt").write_bytes(b"the user's own")
+        else:
+            appeared.symlink_to(outside, target_is_directory=True)
+        return manifest_text(plan)
+
+    monkeypatch.setattr(adopting._Plan, "_manifest_text", meanwhile)
+    report, problems = adopt(package, target, now=NOW)
+    assert _written(outside) == {}, "written through a link"
+    after = _written(target)
+    theirs = {k: v for k, v in after.items() if v == b"the user's own"}
+    assert len(theirs) == (what != "link"), after  # what the user saved is still there, unchanged
+    if report is None:  # refused: adopt left nothing of its own
+        assert after == theirs and problems and all(p.severity == "error" for p in problems)
+        assert {p.name for p in target.iterdir()} == {where.split("/")[0]}
+    else:  # the appeared thing was not in adopt's way
+        assert where in ("notes.txt", "cards/mine.yaml"), where

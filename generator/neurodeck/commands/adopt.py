@@ -14,9 +14,10 @@ the project is written only into a new or empty folder, all or nothing.
 """
 from __future__ import annotations
 
+import errno
+import os
 import re
 import secrets
-import shutil
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -101,34 +102,25 @@ def adopt(package: Path, into: Path | None = None, name: str | None = None,
     if has_errors(renamed):
         return None, renamed
     target = into if into is not None else Path(slug(root_name) or "deck")
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if os.path.lexists(target) and (not target.is_dir() or any(target.iterdir())):
         return None, [Problem(Location(str(target)), "already exists and is not empty; adopt writes nothing",
                               "name a new or empty folder with --into")]
     plan = _Plan(package, target, root_name, settings, used)
     problems = renamed + plan.notes(notes, deck_of, subtopic_of)
     if has_errors(problems):
         return None, problems
-    made = not target.exists()
     try:
         report = plan.write(now if now is not None else build_time())
     except (OSError, PackageError) as exc:
-        _remove(target, made)
+        plan.undo()
         what = [Problem(where, str(exc), exc.hint)] if isinstance(exc, PackageError) else \
             [files.write_problem(exc, target)]
         return None, what
     if isinstance(report, list):  # the project did not compile: nothing is left behind
-        _remove(target, made)
+        plan.undo()
         return None, report
     report.warnings = problems + report.warnings
     return report, []
-
-
-def _remove(target: Path, made: bool) -> None:
-    if made:
-        shutil.rmtree(target, ignore_errors=True)
-    elif target.is_dir():
-        for child in target.iterdir():
-            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
 
 
 def _note_decks(cards: list[tuple[int, int, int]], decks: dict[int, str]) -> dict[int, str]:
@@ -176,6 +168,45 @@ class _Plan:
         self.markup: dict[str, list[str]] = {}
         self.removed: dict[str, list[str]] = {}
         self.cards = 0
+        self.created: list[Path] = []  # every file and folder adopt made, in order: undo removes only these
+
+    def _folder(self, folder: Path) -> None:
+        """Make `folder` and those above it up to the project's root, refusing one that appeared
+        meanwhile (a folder or a link someone else made: writing into it could go anywhere)."""
+        if folder in self.created or (folder == self.root and folder.is_dir()):
+            return
+        if folder != self.root:
+            self._folder(folder.parent)
+        try:
+            folder.mkdir()
+        except FileExistsError as exc:
+            raise FileExistsError(errno.EEXIST, "appeared while adopt was writing the project; adopt replaces "
+                                  "nothing", str(folder)) from exc
+        self.created.append(folder)
+
+    def _create(self, path: Path, data: bytes) -> None:
+        """Write a new file, never one that appeared meanwhile, nor through a link."""
+        self._folder(path.parent)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+        except FileExistsError as exc:
+            raise FileExistsError(errno.EEXIST, "appeared while adopt was writing the project; adopt replaces "
+                                  "nothing", str(path)) from exc
+        self.created.append(path)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+
+    def undo(self) -> None:
+        """Remove what adopt wrote, newest first; anything else (a file that appeared in one of its
+        folders meanwhile) stays, and so does its folder."""
+        for path in reversed(self.created):
+            try:
+                path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+            except OSError:
+                pass
+        self.created = []
 
     def notes(self, notes: list, deck_of: dict[int, str], subtopic_of: dict[str, str]) -> list[Problem]:
         """Each note as a card of its deck's card file; problems for what cannot be kept."""
@@ -262,10 +293,8 @@ class _Plan:
             subtopic = self.subtopics[path]
             head = header + (f"subtopic: {_q(subtopic)}\n" if subtopic else "")
             texts[path] = f"{head}format: html\ncards:\n" + "\n".join(cards) + "\n"
-        self.root.mkdir(parents=True, exist_ok=True)
         for path, text in texts.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            files.write_atomic(path, text.encode("utf-8"))
+            self._create(path, text.encode("utf-8"))
         report = AdoptReport(self.root, self.manifest, notes=len(self.entries), card_files=list(self.files),
                              notetypes=sorted(self.keys), markup=self.markup, removed=self.removed)
         report.media, report.warnings = self._write_media()
@@ -285,7 +314,7 @@ class _Plan:
             schema = declared.schema() if hasattr(declared, "key") else None
             adopted.notetypes[key] = NoteTypeEntry(nt_entry.hash, self.settings[types[key]]["mod"], nt_entry.schema,
                                                    schema)
-        files.write_atomic(self.manifest.with_suffix(".lock"), adopted.dumps().encode())
+        self._create(self.manifest.with_suffix(".lock"), adopted.dumps().encode())
         return report
 
     def _manifest_text(self) -> str:
@@ -337,8 +366,7 @@ class _Plan:
                     problems.append(Problem(where, f"media file left out: {wrong}",
                                             "fields naming it will show it as missing", "warning"))
                     continue
-            folder.mkdir(parents=True, exist_ok=True)
-            files.write_atomic(folder / media_name, data)
+            self._create(folder / media_name, data)
             count += 1
         return count, problems
 
