@@ -126,3 +126,37 @@ def test_what_appears_in_the_target_while_adopt_writes_is_never_replaced_written
         assert {p.name for p in target.iterdir()} == {where.split("/")[0]}
     else:  # the appeared thing was not in adopt's way
         assert where in ("notes.txt", "cards/mine.yaml"), where
+
+
+@example("qfmt", '<script>fetch("https://evil.example/")</script>')
+@example("css", '@import url("https://fonts.googleapis.com/css?family=Roboto");')
+@example("latexPre", "\\immediate\\write18{touch /tmp/x}")
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["qfmt", "afmt", "css", "latexPre", "latexPost"]),
+       st.sampled_from(['<img src="https://evil.example/p.png">', "<b onclick=go()>x</b>", "<iframe src=x></iframe>",
+                        "[sound:x.mp3]", ".a { background: url(//evil.example/x.png) }", "\\input{/etc/passwd}",
+                        "<b>harmless</b>", ".a { color: red }", "\\usepackage{amsmath}"]))
+def test_a_note_type_that_runs_or_loads_something_is_refused_at_the_package(tmp_path_factory, key, text):
+    """The project's own check refused such a type at a file adopt had removed, with a hint
+    about editing YAML the educator never saw; the refusal is now at the package."""
+    def edit(conn: sqlite3.Connection) -> None:
+        models = json.loads(conn.execute("select models from col").fetchone()[0])
+        for model in models.values():
+            if key in ("qfmt", "afmt"):
+                model["tmpls"][0][key] += text
+            else:
+                model[key] = model.get(key, "") + text
+        conn.execute("update col set models = ?", (json.dumps(models),))
+
+    folder = tmp_path_factory.mktemp("active")
+    messages = adopted_or_refused(hostile_package(folder, edit), folder / "project")
+    refused = {  # what each language reads as loading or running something
+        "qfmt": {'<img src="https://evil.example/p.png">', "<b onclick=go()>x</b>", "<iframe src=x></iframe>",
+                 "[sound:x.mp3]", '<script>fetch("https://evil.example/")</script>'},
+        "css": {'<img src="https://evil.example/p.png">', ".a { background: url(//evil.example/x.png) }",
+                '@import url("https://fonts.googleapis.com/css?family=Roboto");',
+                '<script>fetch("https://evil.example/")</script>'},
+        "latexPre": {"\\input{/etc/passwd}", "\\immediate\\write18{touch /tmp/x}"},
+    }
+    refused["afmt"], refused["latexPost"] = refused["qfmt"], refused["latexPre"]
+    assert (messages != []) == (text in refused[key]), messages

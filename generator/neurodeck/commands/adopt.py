@@ -94,6 +94,9 @@ def adopt(package: Path, into: Path | None = None, name: str | None = None,
     if missing:
         return None, [Problem(where, f"notes use note type {missing[0]}, which the package does not hold",
                               "export the deck again from Anki")]
+    active = [p for t in used for p in _active_content(settings[t], where)]
+    if active:  # the project's own check would refuse it, at a file adopt never leaves behind
+        return None, active
     wrong_mod = [t for t in used if not 0 <= settings[t]["mod"] <= MAX_MOD]
     if wrong_mod:
         return None, [Problem(where, f"note type '{settings[t]['name']}' was last changed at {settings[t]['mod']}, "
@@ -121,6 +124,30 @@ def adopt(package: Path, into: Path | None = None, name: str | None = None,
         return None, report
     report.warnings = problems + report.warnings
     return report, []
+
+
+def _active_content(nt: dict[str, Any], where: Location) -> list[Problem]:
+    """What in a note type's templates, CSS or LaTeX would run or load something (the rule every
+    build applies, checks/notetype_safety.py), located at the package."""
+    from neurodeck.checks.notetype_safety import latex_problem, template_problems
+    from neurodeck.render.sanitize import css_problem
+
+    hint = (f"in Anki, Tools > Manage Note Types > '{nt['name']}': remove it from the {{what}}, then export "
+            "again (students keep their copy until a release changes the note type)")
+    found = [Problem(where, f"note type '{nt['name']}', {side} of template '{t['name']}': {why}",
+                     hint.format(what="Cards screen"))
+             for t in nt["templates"] for side in ("front", "back", "browser_front", "browser_back")
+             for why in template_problems(t[side])]
+    css = css_problem(nt["css"], local_urls=True)
+    if css is not None:
+        found.append(Problem(where, f"note type '{nt['name']}': its CSS loads or runs something ({css[:60]})",
+                             hint.format(what="Styling")))
+    for key in ("latex_pre", "latex_post"):
+        tex = latex_problem(nt[key])
+        if tex is not None:
+            found.append(Problem(where, f"note type '{nt['name']}': its LaTeX {key[6:]} uses {tex!r}, which reads "
+                                 "or writes files or runs programs", hint.format(what="LaTeX options")))
+    return found
 
 
 def _note_decks(cards: list[tuple[int, int, int]], decks: dict[int, str]) -> dict[int, str]:
