@@ -19,7 +19,7 @@ from neurodeck.model import DeckContext, Location, Note, Problem
 from neurodeck.pipeline import workers
 from neurodeck.pipeline.compile_file import FileResult, process_file
 from neurodeck.pipeline.stamps import code_key
-from neurodeck.pipeline.store import Store
+from neurodeck.pipeline.store import Store, dumps, loads
 from neurodeck.project import read_bytes, shown_path
 from neurodeck.render.media import MediaStore
 
@@ -136,7 +136,10 @@ def _process_many(jobs: list[Job], deck: DeckContext, store: Store) -> Generator
         return
     results = workers.imap(functools.partial(_process_remote, deck=deck, store=store), _batches(jobs, count), count)
     try:
-        yield from results  # unpickled from our own worker processes, never from a file
+        for payload in results:  # from our own worker processes, never from a file
+            result = decode(loads(payload))
+            assert result is not None, "a worker's result is what encode() made"
+            yield result
     finally:
         results.close()  # stops the workers, then what those stopped mid-write left goes
         store.remove_leftovers("files/*/*.tmp")
@@ -160,18 +163,27 @@ def _batches(jobs: list[Job], workers: int) -> Iterator[list[Job]]:
         start += size
 
 
-def _process_remote(job: Job, deck: DeckContext, store: Store) -> FileResult:
-    """`_process_job` in a worker process (a test replaces it to watch the workers)."""
-    return _process_job(job, deck, store)
+def _process_remote(job: Job, deck: DeckContext, store: Store) -> bytes:
+    """A job in a worker process: its result as the bytes of its cache record, which the worker
+    makes to file it anyway and the parent decodes as it decodes a cache hit (cheaper than
+    pickling the result a second time)."""
+    payload = dumps(encode(process_file(job[0], deck, MediaStore(deck.root))))
+    _file(job, store, payload)
+    return payload
 
 
 def _process_job(job: Job, deck: DeckContext, store: Store) -> FileResult:
-    path, key, digest = job
     # Each file gets its own media store; the caller adopts the images a result names.
-    result = process_file(path, deck, MediaStore(deck.root))
-    if key is not None and _digest(path) == digest:  # file results only under their bytes
-        store.write(store.folder / "files" / key[:2] / key, key, encode(result))
+    result = process_file(job[0], deck, MediaStore(deck.root))
+    if job[1] is not None:
+        _file(job, store, dumps(encode(result)))
     return result
+
+
+def _file(job: Job, store: Store, payload: bytes) -> None:
+    path, key, digest = job
+    if key is not None and _digest(path) == digest:  # file results only under their bytes
+        store.write_payload(store.folder / "files" / key[:2] / key, key, payload)
 
 
 def _digest(path: Path) -> str | None:

@@ -59,23 +59,19 @@ class Store:
                                                                    self._seal(key, payload)):
             return None
         try:
-            return orjson.loads(payload)
-        except orjson.JSONDecodeError:  # sealed, so ours: json.dumps wrote what orjson refuses
-            pass
-        try:
-            return json.loads(bytes(payload))
-        except (ValueError, RecursionError):
+            return loads(payload)
+        except ValueError:
             return None
 
     def write(self, path: Path, key: str, value: Any) -> None:
         """File `value` (plain JSON values) under `key` at `path`, atomically. Best effort: a
         cache that cannot be written only costs speed."""
+        self.write_payload(path, key, dumps(value))
+
+    def write_payload(self, path: Path, key: str, payload: bytes) -> None:
+        """`write` of a value that `dumps` already made into `payload`."""
         if self.secret is None:
             return
-        try:
-            payload = orjson.dumps(value)
-        except orjson.JSONEncodeError:  # names with lone surrogates (undecodable bytes): json escapes them
-            payload = json.dumps(value, separators=(",", ":")).encode("ascii")
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +104,26 @@ class Store:
         seal = hmac.new(self.secret, key.encode() + b"\0", hashlib.sha256)
         seal.update(payload)
         return seal.digest()
+
+
+def dumps(value: Any) -> bytes:
+    """Plain JSON values as the bytes of a record (UTF-8 JSON)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:  # names with lone surrogates (undecodable bytes): json escapes them
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def loads(payload: bytes | memoryview) -> Any:
+    """The values `dumps` made `payload` from; ValueError for anything else."""
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:  # json.dumps wrote what orjson refuses
+        pass
+    try:
+        return json.loads(bytes(payload))
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
 
 
 def _alive(pid: int) -> bool:
