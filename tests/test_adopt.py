@@ -230,3 +230,32 @@ def test_the_readme_commands_for_moving_a_deck_work_as_written(tmp_path):
     assert "Adopted Anatomy.apkg into anatomy/: 12 notes (24 cards)" in done.stdout
     assert re.search(r"Upgrade .*Anatomy.apkg -> dist/anatomy.apkg: ok", done.stdout)
     assert re.search(r"conflicting +0", done.stdout) and re.search(r"updated +0", done.stdout)
+
+
+_TAG_CHARS = st.sampled_from(list("ab:Zé_-.#&") + [" ", "\u3000", "\t", "\x01", "\xa0", "::"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_TAG_CHARS, min_size=0, max_size=6).map("".join), min_size=1, max_size=12))
+def test_a_tag_kept_as_written_is_one_anki_stores_unchanged(tmp_path_factory, tags):
+    """anki_tag_problem (an HTML card file's tags) says None exactly for the tags Anki's engine
+    stores as written."""
+    import unicodedata
+
+    from anki.collection import Collection
+
+    from neurodeck.checks.names import anki_tag_problem
+
+    folder = tmp_path_factory.mktemp("tags")
+    col = Collection(str(folder / "collection.anki2"))
+    try:
+        for number, tag in enumerate(unicodedata.normalize("NFC", t) for t in tags):
+            note = col.new_note(col.models.by_name("Basic"))
+            note["Front"] = "x"
+            unique = f"t{number}x{tag}"  # no two examples' tags share a parent Anki could merge by case
+            note.tags = [unique]
+            col.add_note(note, 1)
+            kept = col.get_note(note.id).tags == [unique]
+            assert (anki_tag_problem(unique) is None) == kept, (unique, col.get_note(note.id).tags)
+    finally:
+        col.close()
