@@ -117,6 +117,15 @@ def test_the_lock_keeps_every_guid_and_mod_and_counts_everything_released(tmp_pa
         type_mods = {m["name"]: m["mod"] for m in col.models.all()}
     finally:
         col.close()
+    import jsonschema
+    import yaml
+
+    from neurodeck.commands.schema import SCHEMAS
+
+    for kind, paths in (("card-file", (report.root / "cards").glob("*.yaml")), ("manifest", [report.manifest])):
+        validator = jsonschema.Draft202012Validator(SCHEMAS[kind]())
+        for path in paths:  # editors' schemas accept what adopt writes, nested and root subdecks included
+            assert [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))] == [], path
     assert {e["guid"]: e["mod"] for e in lock["notes"].values()} == mods
     assert sorted(lock["released"]) == sorted(lock["notes"])
     for key, entry in lock["notetypes"].items():

@@ -122,6 +122,8 @@ def test_the_benchmark_runs_at_a_small_size():
     assert cells["temporary files left behind"][0] == "0"
     assert cells["... its output equals a cold build's"][0] == "yes"
     assert cells["rebuild with nothing changed"][0].endswith(" s")
+    assert cells["adopt a 300-note package exported by Anki"][0].endswith(" s")
+    assert cells["... cold build of the adopted project"][1].endswith("(Markdown deck)")
 
 
 def test_versions_read_from_dist_info_names_agree_with_importlib_metadata():

@@ -32,6 +32,8 @@ Schema = dict[str, Any]  # a JSON Schema, or a part of one
 _TEXT: Schema = {"type": ["string", "number", "boolean"], "pattern": r"\S"}  # scalars are read as text
 _OPTIONAL_TEXT: Schema = {"type": ["string", "number", "boolean", "null"]}
 _TAGS: Schema = {"type": "array", "items": {"type": "string", "pattern": f"^{TAG_PATTERN}$"}}
+# An HTML card file's tags are Anki's own, as written: no spaces (checks/names.py anki_tag_problem).
+_ANKI_TAGS: Schema = {"type": "array", "items": {"type": "string", "pattern": r"^[^\s]+$"}}
 _FLAG: Schema = {"enum": [True, False, *[v for values in FLAG_VALUES.values() for v in values]]}
 
 _DESCRIPTIONS = {
@@ -73,7 +75,7 @@ def _card() -> Schema:
         "id": {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
         "type": {"type": "string", "minLength": 1},
         "fields": {"type": "object", "minProperties": 1, "additionalProperties": _OPTIONAL_TEXT},
-        "tags": _TAGS,
+        "tags": _ANKI_TAGS,  # the file's format decides (card_file_schema)
         "retired": _FLAG,
         "guid": {"type": "string", "pattern": f"^{GUID_PATTERN}$"},
         "shapes": {"type": "array", "minItems": 1, "items": _shape()},
@@ -109,10 +111,16 @@ def card_file_schema() -> Schema:
     assert set(FILE_KEYS) == {"subtopic", "tags", "format", "cards"}
     return {
         "$schema": DIALECT, "title": "neurodeck card file", "type": "object", "additionalProperties": False,
-        "required": ["subtopic", "cards"],
+        "required": ["cards"],
+        # An HTML file (what `neurodeck adopt` writes) is in Anki's terms: its subtopic may be left out
+        # (the deck itself) and its tags are Anki's as written; a Markdown file's follow neurodeck's rule.
+        "if": {"properties": {"format": {"const": "html"}}, "required": ["format"]},
+        "else": {"required": ["subtopic"], "properties": {
+            "tags": _TAGS, "cards": {"items": {"properties": {"tags": _TAGS}}}}},
         "properties": {
-            "subtopic": dict(_TEXT, description="Becomes the subdeck and the subtopic tag."),
-            "tags": dict(_TAGS, description="Tags added to every card of the file."),
+            "subtopic": dict(_TEXT, description="Becomes the subdeck and the subtopic tag (in an HTML file, "
+                             "the subdeck below the deck, A::B for a nested one; none for the deck itself)."),
+            "tags": dict(_ANKI_TAGS, description="Tags added to every card of the file."),
             "format": {"enum": list(FORMATS), "description": "markdown (default), or html: fields stored as written "
                        "(an adopted deck's), cleaned only of what the allow-list refuses."},
             "cards": {"type": "array", "minItems": 1, "items": _card()},
