@@ -74,10 +74,15 @@ def template_problems(template: str) -> list[str]:
     special = _ANKI_TAGS.search("".join(plain)) or _ANKI_TAGS.search("".join(parts))
     if special:
         problems.append(f"holds '{special.group()}', which Anki acts on (plays, reads aloud or runs LaTeX)")
-    for found in re.finditer(r"\[\s*x" + _MARK + r"(\d+)", "".join(parts)):
-        handle = handles[int(found.group(1))]
-        if handle.split(":")[-1].strip() not in templates.SPECIAL_FIELDS:  # [{{Tags}}] is fine
-            problems.append(f"puts {{{{{handle}}}}} right after '[', where its text could make [sound:...] or [latex]")
+    # Every field in a run of fields right after '[' can start the tag (the ones before it may be
+    # empty), and {{FrontSide}} carries the front's field text.
+    for run in re.finditer(r"\[((?:\s*x" + _MARK + r"\d+" + _MARK + r")+)", "".join(parts)):
+        for index in _MARKED.findall(run.group(1)):
+            handle = handles[int(index)]
+            name = handle.split(":")[-1].strip()
+            if name not in templates.SPECIAL_FIELDS or name == "FrontSide":  # [{{Tags}}] is fine
+                problems.append(f"puts {{{{{handle}}}}} right after '[', where its text could make [sound:...] "
+                                "or [latex]")
     return list(dict.fromkeys(problems))
 
 
