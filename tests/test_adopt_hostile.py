@@ -160,3 +160,55 @@ def test_a_note_type_that_runs_or_loads_something_is_refused_at_the_package(tmp_
     }
     refused["afmt"], refused["latexPost"] = refused["qfmt"], refused["latexPre"]
     assert (messages != []) == (text in refused[key]), messages
+
+
+_NOTE_TEXT = st.one_of(st.text(st.characters(blacklist_characters="\x1f"), max_size=30),
+                       st.sampled_from(["a\x00b", "{{c1::x}}", " ", "\ufeff", "<img src=../x.png>", "[sound:a]"]))
+_NOTE_TAGS = st.lists(st.one_of(st.sampled_from(["retired", "base-deck::retired", "ok", "a::b"]),
+                                st.text(st.characters(blacklist_characters=" \x1f"), min_size=1, max_size=10)),
+                      max_size=3)
+
+
+@example(True, [], "Q one")
+@example(False, ["base-deck::retired"], "Q one")
+@example(False, [], "a\x00b")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.booleans(), _NOTE_TAGS, _NOTE_TEXT)
+def test_a_note_the_adopted_project_would_refuse_is_refused_at_the_package_by_its_guid(tmp_path_factory, same_guid,
+                                                                                       tags, text):
+    """When the project adopt wrote did not build, its errors were located in cards/*.yaml files
+    that adopt had just removed: the educator was sent to a file that does not exist. Now every
+    error is at the package and names the note by its GUID (or the note type by its name)."""
+    def edit(conn: sqlite3.Connection) -> None:
+        first = conn.execute("select id, guid, flds from notes order by id").fetchone()
+        fields = first[2].split("\x1f")
+        conn.execute("update notes set flds = ?, tags = ? where id = ?",
+                     ("\x1f".join([text, *fields[1:]]), f" {' '.join(tags)} " if tags else "", first[0]))
+        if same_guid:
+            conn.execute("update notes set guid = ?", (first[1],))
+
+    folder = tmp_path_factory.mktemp("notes")
+    package = hostile_package(folder, edit)
+    messages = adopted_or_refused(package, folder / "project")
+    assert not any(".yaml" in m for m in messages), messages
+    with zipfile.ZipFile(package) as zf:
+        notes = dict(_rows(zf, "select guid, id from notes"))
+    named = [m for m in messages if m.startswith("note ")]  # the project's errors, found by the compiler
+    assert all(any(m.startswith(f"note {g!r} (nid:{i}): ") for g, i in notes.items()) for m in named), messages
+    if same_guid:
+        assert any(m.startswith("notes nid:") and repr(next(iter(notes))) in m for m in messages), messages
+    if ("base-deck::retired" in tags or "\x00" in text) and not same_guid:
+        assert named, messages
+
+
+def _rows(zf: zipfile.ZipFile, query: str) -> list[tuple]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.anki2"
+        path.write_bytes(zf.read("collection.anki2"))
+        conn = sqlite3.connect(path)
+        try:
+            return conn.execute(query).fetchall()
+        finally:
+            conn.close()

@@ -39,6 +39,10 @@ from neurodeck.render.sanitize import MARKUP, sanitize
 from neurodeck.source.reader import MAX_FIELD_CHARS
 
 _MOD_HINT = "a damaged or hand-made package: in Anki, edit it (which sets the time to now), then export again"
+# The project's hints speak of YAML keys the educator has not got yet: the fix is in Anki.
+_FIX_IN_ANKI = ("find the note in Anki's browser (search nid:...) and correct it, or run Tools > Check Database, "
+                "then export the deck again")
+_FILE_REFERENCE = re.compile(r" \([^()]*\.yaml(?::\d+:\d+)?\)")  # "(cards/x.yaml:6:5)": a file adopt removed
 CARDS_PER_FILE = 500  # a large deck is split, so that editing one card re-renders a few hundred
 _GUID = re.compile(GUID_PATTERN)
 _OCCLUSION_STOCK_KIND = 6
@@ -189,8 +193,10 @@ class _Plan:
         self.keys = _type_keys([settings[t]["name"] for t in used])
         self.key_of = dict(zip(used, self.keys))
         self.files: dict[Path, list[str]] = {}  # card file -> its cards' YAML
+        self.ids: dict[Path, list[str]] = {}  # card file -> its cards' ids, in the same order
         self.subtopics: dict[Path, str] = {}
         self.entries: dict[str, tuple[int, str | None]] = {}  # card id -> (original mod, GUID)
+        self.note_ids: dict[str, int] = {}  # card id -> the note's id in the package (Anki's search: nid:)
         self.media: dict[str, str] = {}  # file name -> "image" or "sound"
         self.markup: dict[str, list[str]] = {}
         self.removed: dict[str, list[str]] = {}
@@ -244,6 +250,7 @@ class _Plan:
         file_of: dict[tuple[str, int], Path] = {}
         names = {s: slug(s) or self.slug for s in set(subtopic_of.values())}
         taken: Counter[str] = Counter()
+        seen: dict[str, int] = {}  # GUID -> the first note's id
         for note in notes:
             nt = self.settings[note.notetype]
             field_names = [f["name"] for f in nt["fields"]]
@@ -255,6 +262,11 @@ class _Plan:
             if not _GUID.fullmatch(note.guid):
                 problems.append(Problem(where, f"note {note.guid!r} has a GUID neurodeck cannot keep",
                                         "GUIDs hold 1 to 64 of Anki's GUID characters"))
+                continue
+            if seen.setdefault(note.guid, note.id) != note.id:
+                problems.append(Problem(where, f"notes nid:{seen[note.guid]} and nid:{note.id} share the GUID "
+                                        f"{note.guid!r}", "Anki takes them for one note: a damaged or hand-made "
+                                        "package; export the deck from Anki again"))
                 continue
             if not 0 <= note.mod <= MAX_MOD:  # the lock could not record it: the project would never build
                 problems.append(Problem(where, f"note {note.guid!r} was last changed at {note.mod}, which is not a "
@@ -271,7 +283,7 @@ class _Plan:
                 taken[base] += 1
                 stem = base if taken[base] == 1 else f"{base}-{taken[base]}"
                 path = file_of[(subtopic, part)] = self.root / "cards" / f"{stem}.yaml"
-                self.files[path], self.subtopics[path] = [], subtopic
+                self.files[path], self.ids[path], self.subtopics[path] = [], [], subtopic
             lines = [f"  - id: {card_id}", f"    guid: {_q(note.guid)}", f"    type: {self.key_of[note.notetype]}"]
             values = []
             for fname, clean in zip(field_names, cleaned):
@@ -301,7 +313,9 @@ class _Plan:
             if tags:
                 lines.append(f"    tags: [{', '.join(tags)}]")
             self.files[path].append("\n".join(lines))
+            self.ids[path].append(card_id)
             self.entries[card_id] = (note.mod, note.guid)
+            self.note_ids[card_id] = note.id
             self.cards += 1
         return problems
 
@@ -316,10 +330,15 @@ class _Plan:
                                                                             self.package)
         header = (f"# Adopted from {self.package.name} by `neurodeck adopt`. Fields are HTML exactly as Anki\n"
                   "# stores them; guid: is each note's identity in students' collections (never change it).\n")
+        spans: dict[Path, list[tuple[int, str]]] = {}  # card file -> (first line, card id) of each card
         for path, cards in self.files.items():
             subtopic = self.subtopics[path]
-            head = header + (f"subtopic: {_q(subtopic)}\n" if subtopic else "")
-            texts[path] = f"{head}format: html\ncards:\n" + "\n".join(cards) + "\n"
+            head = header + (f"subtopic: {_q(subtopic)}\n" if subtopic else "") + "format: html\ncards:\n"
+            line, spans[path] = head.count("\n") + 1, []
+            for card_id, card in zip(self.ids[path], cards):
+                spans[path].append((line, card_id))
+                line += card.count("\n") + 1
+            texts[path] = head + "\n".join(cards) + "\n"
         for path, text in texts.items():
             self._create(path, text.encode("utf-8"))
         report = AdoptReport(self.root, self.manifest, notes=len(self.entries), card_files=list(self.files),
@@ -327,7 +346,7 @@ class _Plan:
         report.media, report.warnings = self._write_media()
         compiled = compile_deck(self.manifest, now=now)
         if not compiled.ok or compiled.lock is None:
-            return [p for p in compiled.problems if p.severity == "error"]
+            return [self._at_package(p, spans) for p in compiled.problems if p.severity == "error"]
         report.warnings += [p for p in compiled.problems if p.severity != "error"]
         report.cards = sum(len(n.ords) for n in compiled.notes)
         lock = compiled.lock
@@ -343,6 +362,27 @@ class _Plan:
                                                    schema)
         self._create(self.manifest.with_suffix(".lock"), adopted.dumps().encode())
         return report
+
+    def _at_package(self, problem: Problem, spans: dict[Path, list[tuple[int, str]]]) -> Problem:
+        """A problem of the project adopt wrote, located at the package by the note's GUID or the
+        note type's name: adopt removes the project when it does not build, so a file:line in it
+        would point at nothing."""
+        where = Location(str(self.package))
+        path = Path(problem.location.path)
+        path = (path if path.is_absolute() else Path.cwd() / path).resolve()
+        written = {p.resolve(): p for p in (*spans, *(self.root / "notetypes" / f"{k}.yaml" for k in self.keys))}
+        found = written.get(path)
+        message = _FILE_REFERENCE.sub("", problem.message)
+        if found in spans:
+            before = [card_id for first, card_id in spans[found] if first <= max(problem.location.line, 1)]
+            card_id = before[-1] if before else spans[found][0][1]
+            what = f"note {self.entries[card_id][1]!r} (nid:{self.note_ids[card_id]}): {message}"
+        elif found is not None:
+            type_id = next(t for t, key in self.key_of.items() if key == found.stem)
+            what = f"note type '{self.settings[type_id]['name']}': {message}"
+        else:
+            what = f"the project adopt would write does not build: {message}"
+        return Problem(where, what, _FIX_IN_ANKI, problem.severity)
 
     def _manifest_text(self) -> str:
         namespace = f"{ascii_slug(self.name)[:60].strip('-') or 'deck'}-{secrets.token_hex(3)}"
