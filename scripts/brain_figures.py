@@ -109,14 +109,16 @@ BASES = (
     Base("coronal", 30, ("sgacc", "supracallosal-acc", "vmpfc", "dlpfc", "ofc")),
     Base("coronal", 20, ("supracallosal-acc", "insula", "vmpfc", "dlpfc", "ofc", "nacc")),
     Base("coronal", 12, ("supracallosal-acc", "insula", "dlpfc", "ofc", "nacc")),
-    Base("coronal", -2, ("insula", "dlpfc", "amygdala")),
+    # No dlpfc at y = -2 or -6: the middle frontal gyrus there is premotor cortex, behind areas 9 and
+    # 46, so an outline of it labelled DLPFC would teach the wrong name.
+    Base("coronal", -2, ("insula", "amygdala")),
     Base("axial", -18, ("insula", "vmpfc", "ofc", "amygdala", "vta")),
     Base("axial", -8, ("sgacc", "insula", "vmpfc", "dlpfc", "nacc")),
     Base("axial", 2, ("pgacc", "insula", "dlpfc")),
     Base("axial", 12, ("pgacc", "supracallosal-acc", "insula", "dlpfc")),
     Base("axial", 24, ("pgacc", "supracallosal-acc", "dlpfc")),
     Base("sagittal", -6, ("sgacc", "pgacc", "supracallosal-acc", "vmpfc", "nacc", "hypothalamus")),
-    Base("coronal", -6, ("dlpfc", "amygdala", "hypothalamus")),
+    Base("coronal", -6, ("amygdala", "hypothalamus")),
 )
 
 
