@@ -127,11 +127,13 @@ def test_only_releases_make_ids_and_their_removal_permanent(tmp_path_factory, st
         assert problems == [] and again == lock
 
 
-def test_the_bundled_lock_holds_only_drafts_and_reads_back_byte_for_byte(tmp_path):
+def test_the_bundled_lock_records_release_1_0_0_of_every_card_and_reads_back_byte_for_byte(tmp_path):
+    """Issue 17 ends with `neurodeck release 1.0.0`: from then on every card id of the bundled
+    deck is permanent (a deleted card draws a warning, a reused id an error)."""
     path = next((REPO / "decks").glob("*.lock"))
     lock, problems = read_lock(path, path.name)
-    assert problems == [] and lock.release is None
-    assert lock.released == set() and lock.removed == []
+    assert problems == [] and lock.release is not None and lock.release["version"] == "1.0.0"
+    assert lock.released == set(lock.notes) and lock.removed == []
     assert lock.dumps() == path.read_text()
 
 
