@@ -346,7 +346,8 @@ class _Plan:
         report.media, report.warnings = self._write_media()
         compiled = compile_deck(self.manifest, now=now)
         if not compiled.ok or compiled.lock is None:
-            return [self._at_package(p, spans) for p in compiled.problems if p.severity == "error"]
+            written = {p.resolve(): p for p in (*spans, *(self.root / "notetypes" / f"{k}.yaml" for k in self.keys))}
+            return [self._at_package(p, spans, written) for p in compiled.problems if p.severity == "error"]
         report.warnings += [p for p in compiled.problems if p.severity != "error"]
         report.cards = sum(len(n.ords) for n in compiled.notes)
         lock = compiled.lock
@@ -363,15 +364,14 @@ class _Plan:
         self._create(self.manifest.with_suffix(".lock"), adopted.dumps().encode())
         return report
 
-    def _at_package(self, problem: Problem, spans: dict[Path, list[tuple[int, str]]]) -> Problem:
+    def _at_package(self, problem: Problem, spans: dict[Path, list[tuple[int, str]]],
+                    written: dict[Path, Path]) -> Problem:
         """A problem of the project adopt wrote, located at the package by the note's GUID or the
         note type's name: adopt removes the project when it does not build, so a file:line in it
-        would point at nothing."""
+        would point at nothing. `written`: the resolved path of each file adopt wrote -> its path."""
         where = Location(str(self.package))
         path = Path(problem.location.path)
-        path = (path if path.is_absolute() else Path.cwd() / path).resolve()
-        written = {p.resolve(): p for p in (*spans, *(self.root / "notetypes" / f"{k}.yaml" for k in self.keys))}
-        found = written.get(path)
+        found = written.get((path if path.is_absolute() else Path.cwd() / path).resolve())
         message = _FILE_REFERENCE.sub("", problem.message)
         if found in spans:
             before = [card_id for first, card_id in spans[found] if first <= max(problem.location.line, 1)]
