@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -432,6 +432,7 @@ def test_adding_other_cards_never_changes_a_pairs_verdict(seed, added):
     assert together == [m for m in alone if m[0] == 11]
 
 
+@example(seed=1623134, t=0.3)  # two earlier cards scoring 2/3 as sums in different orders: 1 ulp apart
 @hsettings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), t=st.sampled_from([0.3, 0.45, 0.6, 0.9]))
 def test_the_indexed_search_finds_what_comparing_all_pairs_finds(seed, t):
@@ -452,7 +453,10 @@ def test_the_indexed_search_finds_what_comparing_all_pairs_finds(seed, t):
     expected = []
     for j in range(len(cards)):
         scores = [max(repeats(facts[i], facts[j], t), repeats(facts[j], facts[i], t)) for i in range(j)]
-        best = max(range(j), key=lambda i: (scores[i], -i), default=None)
+        # the first of the highest scores; scores equal but for rounding (2/3 reached as 2w/3w and as
+        # 4v/6v) are a tie, as near_duplicates documents
+        top = max(scores, default=0.0)
+        best = next((i for i in range(j) if scores[i] >= top - 1e-12), None)
         if best is not None and scores[best] > 0:
             expected.append((cards[j], cards[best], scores[best]))
     assert near_duplicates(cards, t) == expected

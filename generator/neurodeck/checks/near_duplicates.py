@@ -84,7 +84,10 @@ def weight(word: str) -> float:
 
 
 def _mass(words: frozenset[str]) -> float:
-    return sum(weight(w) for w in words)
+    # fsum: exactly rounded, so equal sets weigh the same whatever order a set iterates in (which
+    # changes with string hashing from one process to the next); a plain sum could differ in its
+    # last bit and flip a verdict at the threshold or a tie between two earlier cards.
+    return math.fsum(weight(w) for w in words)
 
 
 def _share(part: frozenset[str], whole: frozenset[str]) -> float:
