@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,23 @@ cards:
     extra: "Maths: \\\\(x_1 < y\\\\) stays."
     source: "3.10"
 """
+
+
+def repack(package: Path, out: Path, edit: Callable[[Path], None]) -> Path:
+    """`package` unpacked into a folder beside `out`, `edit` applied to that folder (its collection,
+    media map and files), and zipped again as `out`: a package as a broken or hostile exporter
+    could write it."""
+    import zipfile
+
+    unpacked = out.with_name(out.stem + "-unpacked")
+    with zipfile.ZipFile(package) as zf:
+        zf.extractall(unpacked)
+    edit(unpacked)
+    with zipfile.ZipFile(out, "w") as zf:
+        for path in sorted(unpacked.iterdir()):
+            zf.write(path, path.name)
+    shutil.rmtree(unpacked)
+    return out
 
 
 def write(path: Path, text: str) -> Path:

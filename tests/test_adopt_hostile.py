@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import write
+from conftest import repack, write
 from neurodeck.commands.adopt import adopt
 from neurodeck.lockfile import MAX_MOD
 from neurodeck.pipeline.build import build, compile_deck
@@ -28,18 +28,14 @@ def hostile_package(folder: Path, edit: Callable[[sqlite3.Connection], None]) ->
           "  - id: b\n    question: Q two\n    answer: A two\n")
     built = build(root / "decks" / "m.yaml", root / "dist", now=1_700_000_000)
     assert built.ok
-    unpacked = folder / "unpacked"
-    with zipfile.ZipFile(built.output) as zf:
-        zf.extractall(unpacked)
-    conn = sqlite3.connect(unpacked / "collection.anki2")
-    edit(conn)
-    conn.commit()
-    conn.close()
-    out = folder / "hostile.apkg"
-    with zipfile.ZipFile(out, "w") as zf:
-        for path in sorted(unpacked.iterdir()):
-            zf.write(path, path.name)
-    return out
+
+    def edit_collection(unpacked: Path) -> None:
+        conn = sqlite3.connect(unpacked / "collection.anki2")
+        edit(conn)
+        conn.commit()
+        conn.close()
+
+    return repack(built.output, folder / "hostile.apkg", edit_collection)
 
 
 def adopted_or_refused(package: Path, into: Path) -> list[str]:

@@ -4,16 +4,14 @@ differ only in case are one file on macOS and Windows. Checked against the offic
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import unicodedata
-import zipfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import PNG, write
+from conftest import PNG, repack, write
 from neurodeck.commands.adopt import adopt
 from neurodeck.pipeline.build import build, compile_deck
 from neurodeck.render.medianames import _UNKNOWN, anki_media_name
@@ -110,25 +108,20 @@ def _hostile_package(tmp_path: Path, names: list[str]) -> Path:
           "    answer: A\n")
     built = build(root / "decks" / "m.yaml", root / "dist", now=1_700_000_000)
     assert built.ok, [p.format() for p in built.problems]
-    unpacked = tmp_path / "unpacked"
-    with zipfile.ZipFile(built.output) as zf:
-        zf.extractall(unpacked)
-    mapping = json.loads((unpacked / "media").read_text())
-    mapping = {k: names[plain.index(v)] for k, v in mapping.items()}
-    (unpacked / "media").write_text(json.dumps(mapping))
-    conn = sqlite3.connect(unpacked / "collection.anki2")
-    flds = conn.execute("select flds from notes").fetchone()[0]
-    for old, new in zip(plain, names):
-        flds = flds.replace(old, new)
-    conn.execute("update notes set flds = ?", (flds,))
-    conn.commit()
-    conn.close()
-    out = tmp_path / "hostile.apkg"
-    with zipfile.ZipFile(out, "w") as zf:
-        for path in sorted(unpacked.iterdir()):
-            zf.write(path, path.name)
-    shutil.rmtree(unpacked)
-    return out
+
+    def rename(unpacked: Path) -> None:
+        mapping = json.loads((unpacked / "media").read_text())
+        mapping = {k: names[plain.index(v)] for k, v in mapping.items()}
+        (unpacked / "media").write_text(json.dumps(mapping))
+        conn = sqlite3.connect(unpacked / "collection.anki2")
+        flds = conn.execute("select flds from notes").fetchone()[0]
+        for old, new in zip(plain, names):
+            flds = flds.replace(old, new)
+        conn.execute("update notes set flds = ?", (flds,))
+        conn.commit()
+        conn.close()
+
+    return repack(built.output, tmp_path / "hostile.apkg", rename)
 
 
 def test_adopt_leaves_out_media_anki_would_rename_or_that_collide_and_the_project_builds(tmp_path):
