@@ -27,7 +27,8 @@ MARKERS = ["{{c1::", "{{c2::", "{{c0::", "{{c501::", "{{c500::", "{{c1,2::", "{{
            "&#125;&#125;", "<!--", "-->", '<img src="media/insula.png">', "![i](media/insula.png)",
            '<img alt="x src=" src="https://t.example/p.gif">', "<b>", "</b>", "`", "*", "\n\n", "\r", "\x00",
            "\x01", "\x1f", "\x7f", "\x85", "\u00a0", "\u2028", "\ufeff", "e\u0301", "\u212b", "image-occlusion:",
-           "[x](https://t.example/)", '<a href="mailto:a@b.example">m</a>']
+           "[x](https://t.example/)", '<a href="mailto:a@b.example">m</a>',
+           "&#1;", "&#x7F;", "&#13;"]  # character references CommonMark decodes into control characters
 CLOZE_MARKERS = ["{{c1::", "{{c0::", "{{c501::", "}}", "{{c1,2::", "&#123;&#123;c0::", "{{c65536::", "::"]
 NAMES = ["Foo", "foo", "FOO", " Foo", "Foo ", "Foo:", ":Foo", "Foo\x01", "Stra\u00dfe", "STRASSE", "e\u0301",
          "\u00e9", "\u212b", "A\u3000B", "retired", "Retired", "x::retired", "blank", "", "a::b", "Foo\u00a0"]

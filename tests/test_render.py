@@ -1,7 +1,9 @@
 """Markdown rendering and the HTML allow-list (no Anki, no Click)."""
 from __future__ import annotations
 
+import re
 import sys
+from html import unescape
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,9 @@ from neurodeck.model import Location, Problem, Text
 from neurodeck.render import markdown as render
 from neurodeck.render.cloze import cloze_numbers
 from neurodeck.render.markdown import render_field
+from neurodeck.render.plaintext import shows_nothing
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # what Anki deletes from a field (rslib: invalid_char_for_field)
 
 
 def no_media(reference, location):
@@ -117,6 +122,38 @@ def test_plain_text_path_matches_the_full_path(text):
         return
     body = render.cmarkgfm.markdown_to_html(text, options=render._OPTIONS)
     assert render._unwrap_single_paragraph(render._cleaner().clean(body).strip()) == text
+
+
+controls = st.lists(st.one_of(pieces, st.sampled_from(
+    ["&#1;", "&#x7F;", "&#X1f;", "&#0;", "&#13;", "&#9;", "&#10;", "&#127;", "&amp;#1;", "&#", "\r", "\x00",
+     "\x01", "\x0b", "\x7f", "\x85", "<b>", "[x](y)", "\\(x\\)", "[sound:a.mp3]", "&nbsp;", "&Tab;", "&NewLine;"])),
+    max_size=30).map("".join)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True, database=None)
+@given(controls)
+def test_a_field_whose_control_characters_are_ruled_out_holds_none(text):
+    """The build skips its control-character check on such fields (compile_file), so the renderer's
+    word must hold for any text: control characters come from the text or its character references."""
+    out = render_field(Text(text, Location("c.yaml", 1, 1)), lambda ref, loc, kind="image": Problem(loc, "no media"))
+    if out.controls_ruled_out:
+        assert not CONTROL.search(out.html), (text, out.html)
+
+
+tagged = st.lists(st.one_of(st.sampled_from(
+    ["<b>", "</b>", "<br>", "<p>", "</p>", "<!--", "-->", "<img src=x>", "<IMG src=x>", "<", ">", "&", "&nbsp;",
+     "&amp;", "&lt;", "&#32;", "&#160;", "&nbsp", " ", "\u00a0", "\u3000", "\n", "\t", "x", "\u200b", "<a title='>'>",
+     "<span>", "</span>"]), st.characters(exclude_categories=("Cs",))), max_size=12).map("".join)
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True, database=None)
+@given(tagged)
+def test_shows_nothing_is_what_its_definition_says(body):
+    """Its fast path (text before or between tags) agrees with the definition: no image, and nothing
+    left once comments, tags and spaces are removed and entities decoded."""
+    definition = "<img" not in body.lower() and not unescape(
+        re.sub(r"<[^>]*>", "", re.sub(r"<!--.*?(?:-->|$)", "", body, flags=re.DOTALL))).strip()
+    assert shows_nothing(body) == definition
 
 
 def test_markdown_to_html_matches_cmarkgfm_and_frees_what_cmark_allocates():

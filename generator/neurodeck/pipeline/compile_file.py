@@ -51,10 +51,11 @@ def process_file(path: Path, deck: DeckContext, media: MediaStore) -> FileResult
     result.problems += check_tag_forms(card_file.tags, live=any(not card.retired for card in card_file.cards))
     file_tags = [t.value for t in card_file.tags]
     resolve = media.resolver(path)
+    original = media.original_resolver() if as_html else None
     for card in card_file.cards:
         result.problems += check_card(card)
         result.problems += check_tag_forms(card.tags, live=not card.retired)
-        note, problems = render_note(card, deck, file_tags, resolve, media.original_resolver())
+        note, problems = render_note(card, deck, file_tags, resolve, original)
         result.problems += problems
         result.notes.append(note)
     for note in result.notes:
@@ -87,7 +88,7 @@ def render_note(card: Card, deck: DeckContext, file_tags: list[str], resolve: Me
             out = render_html_field(text, original, deck.keep_markup)
         else:
             out = render_field(text, resolve, cloze=is_cloze)
-        if not out.html.isprintable():
+        if not out.controls_ruled_out and not out.html.isprintable():
             out.problems.extend(check_field_characters(out.html, text.location))
         if "[" in out.html and not as_html:  # Anki's own sound and LaTeX tags: adopted fields keep theirs
             out.problems.extend(check_anki_syntax(out.html, text.location, out.media))
@@ -176,16 +177,14 @@ def _note(card: Card, deck: DeckContext, file_tags: list[str], fields: tuple[str
     note_media = tuple(sorted(set(used_media))) if used_media else ()
     first = plain_text(fields[0])  # Anki's checksum is the first field's, whichever field sorts
     sort_field = first if sort_index == 0 else plain_text(fields[sort_index])
-    return Note(
-        id=card.id.value, id_location=card.id.location, type=card.type, location=card.location,
-        subtopic=card.subtopic, fields=fields, tags=sorted_tags,
-        deck=intern(f"{deck.name}::{card.subtopic}" if card.subtopic else deck.name),
-        ords=ords, media=note_media,
-        guid=card.guid.value if card.guid is not None else lockfile.note_guid(deck.namespace, card.id.value),
-        sort_field=sort_field, checksum=int(hashlib.sha1(first.encode()).hexdigest()[:8], 16),
-        hash=lockfile.note_hash(card.type, fields, sorted_tags, note_media), retired=card.retired,
-        given_guid=card.guid is not None,
-    )
+    # In Note's field order, made with tuple.__new__: its generated constructor is a Python
+    # function, and keyword arguments cost more again (once per card).
+    return _new(Note, (
+        card.id.value, card.id.location, card.type, card.location, card.subtopic, fields, sorted_tags,
+        intern(f"{deck.name}::{card.subtopic}" if card.subtopic else deck.name), ords, note_media,
+        card.guid.value if card.guid is not None else lockfile.note_guid(deck.namespace, card.id.value),
+        sort_field, int(hashlib.sha1(first.encode()).hexdigest()[:8], 16),
+        lockfile.note_hash(card.type, fields, sorted_tags, note_media), card.retired, card.guid is not None))
 
 
 def _custom_fields(card: Card, nt: CustomNoteType, render: Callable[..., str],
@@ -235,4 +234,5 @@ def _retire(card: Card, nt: CustomNoteType, values: list[str], render: Callable[
         values[0] += notice
 
 
-_slug = functools.lru_cache(maxsize=256)(slug)  # every card of a file has the same subtopic
+_slug = functools.lru_cache(maxsize=256)(slug)
+_new = tuple.__new__  # every card of a file has the same subtopic

@@ -48,13 +48,16 @@ class Rendered(NamedTuple):
     html: str
     media: list[str]
     problems: list[Problem]
+    # Known to hold no control character (which Anki deletes from fields) without looking: the
+    # text had none, and no character reference that could make one (CommonMark decodes &#1;).
+    controls_ruled_out: bool = False
 
 
 def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) -> Rendered:
     """Render one Markdown field to sanitised HTML, collecting the media it references."""
     value = text.value
     if _PLAIN.fullmatch(value):
-        return Rendered(value, [], [])  # what CommonMark and the sanitiser would make of it
+        return Rendered(value, [], [], True)  # what CommonMark and the sanitiser would make of it
     printable = _printable(value)
     source = value if printable else _PLACEHOLDERS.sub("", value)  # placeholders are not printable
     maths: list[str] = []
@@ -95,7 +98,7 @@ def render_field(text: Text, resolve_media: MediaResolver, cloze: bool = False) 
                                 body)
     if not body.isascii() and not unicodedata.is_normalized("NFC", body):
         body = unicodedata.normalize("NFC", body)  # as Anki stores every field (rslib's normalize_field)
-    return Rendered(body, media, problems)
+    return Rendered(body, media, problems, printable and "&#" not in value)
 
 
 # One line of words and plain punctuation, starting with a letter: a single paragraph that

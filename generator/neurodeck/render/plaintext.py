@@ -15,6 +15,9 @@ def plain_text(body: str) -> str:
     return html.unescape(_TAG.sub(" ", body)).strip()
 
 
+# A character that shows: not a space, not the start of a tag or an entity, and outside every tag
+# (at the start, or after a tag's end). Only for bodies without comments, whose '>' may be text.
+_SHOWN_TEXT = re.compile(r"(?:\A|>)\s*[^\s<&]")
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)  # an unclosed comment hides the rest
 
 
@@ -23,6 +26,8 @@ def shows_nothing(body: str) -> bool:
     spaces (no-break ones included) are gone. Anki makes no card for such a front."""
     if "<" not in body and "&" not in body:  # plain text: no markup, comment or entity to remove
         return not body.strip()
+    if "<!--" not in body and _SHOWN_TEXT.search(body):  # the usual front: text before or between tags
+        return False
     if "<img" in body.lower():
         return False
     return not html.unescape(_TAG.sub("", _COMMENT.sub("", body))).strip()
