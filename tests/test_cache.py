@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,27 @@ def test_the_benchmark_runs_at_a_small_size():
     assert cells["rebuild with nothing changed"][0].endswith(" s")
     assert cells["adopt a 300-note package exported by Anki"][0].endswith(" s")
     assert cells["... cold build of the adopted project"][1].endswith("(Markdown deck)")
+
+
+def test_the_comparison_of_two_versions_runs_at_a_small_size():
+    # This tree against itself: every case runs both sides alternately and reports both medians.
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "compare.py"), "--base", str(REPO / "generator"),
+                           "--cards", "200", "--large", "300", "--runs", "2"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("| case") and len(lines) == 10  # 8 cases
+    cells = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]] for line in lines[2:]}
+    assert set(cells) == {"cold build, empty cache (200 cards)", "rebuild after editing one card",
+                          "rebuild with nothing changed", "neurodeck --help", "neurodeck --version",
+                          "writing the package (in-process)", "cold build of 300 cards: time",
+                          "cold build of 300 cards: peak memory"}
+    for case, (base, head, wall, cpu) in cells.items():
+        for measured in (base, head):
+            assert re.fullmatch(r"[\d.]+ (s|MB) \([\d.]+-[\d.]+\)", measured), case
+        assert re.fullmatch(r"[+-]\d+ %", wall), case
+        assert cpu == "" if case.startswith(("writing", "cold build of 300 cards: peak")) else re.fullmatch(
+            r"[+-]\d+ %", cpu), case
 
 
 def test_versions_read_from_dist_info_names_agree_with_importlib_metadata():
