@@ -55,7 +55,9 @@ def test_usage_errors_exit_2(project):
 
 
 def test_version_and_help_with_examples():
-    assert run("--version").stdout.startswith("neurodeck ")
+    from importlib.metadata import version  # what pip installed, from pyproject.toml
+
+    assert run("--version").stdout == f"neurodeck {version('neurodeck')}\n"
     help_text = run("--help").stdout
     assert "Examples:" in help_text and "neurodeck build --locked" in help_text
     assert "--locked" in run("build", "--help").stdout

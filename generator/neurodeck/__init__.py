@@ -44,6 +44,11 @@ if TYPE_CHECKING:
         verify,
     )
 
+# The one place the version is written: pyproject.toml reads it from here (tool.setuptools.dynamic),
+# and `neurodeck --version` prints it without importlib.metadata, which takes longer to import than
+# the rest of that command.
+__version__ = "0.1.0"
+
 __all__ = [
     "Build", "DiffFormat", "Location", "PathLike", "Problem",
     "adopt", "build", "check_upgrade", "compare", "find_manifests", "find_project", "format_diff", "has_errors",

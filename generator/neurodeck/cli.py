@@ -148,7 +148,7 @@ def _exit(ok: bool) -> NoReturn:
     ("neurodeck preview --open", "Show every card as Anki will, in a web browser"),
     ("neurodeck build --help", "A command's options and examples"),
 ), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH})
-@click.version_option(package_name="neurodeck", prog_name="neurodeck", message="%(prog)s %(version)s")
+@click.version_option(nd.__version__, prog_name="neurodeck", message="%(prog)s %(version)s")
 def main() -> None:
     """Compile YAML flashcards into Anki decks that update in place.
 
