@@ -95,3 +95,40 @@ texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 def test_note_hash_is_the_json_content_hash_the_lock_records(kind, fields, tags, media):
     # Every committed lock holds content_hash values: the fast spelling must never drift from it.
     assert note_hash(kind, tuple(fields), tuple(tags), tuple(media)) == content_hash([kind, fields, tags, media])
+
+
+_json_values = st.recursive(st.none() | st.booleans() | st.integers(-2, 2 ** 33) | st.floats(allow_nan=False)
+                            | st.text(max_size=4), lambda inner: st.lists(inner, max_size=2)
+                            | st.dictionaries(st.text(max_size=4), inner, max_size=2), max_leaves=4)
+_entry_keys = st.sampled_from(["hash", "mod", "type", "guid", "other"])
+_good_values = {"hash": st.text(max_size=8), "type": st.text(max_size=8), "guid": st.text(max_size=8),
+                "mod": st.integers(0, 2 ** 32 - 1) | st.sampled_from([2 ** 32, -1, True, 1.0, 1e16, "5"])}
+_lock_entries = st.one_of(
+    st.fixed_dictionaries({k: v for k, v in _good_values.items() if k != "guid"},
+                          optional={"guid": _good_values["guid"] | _json_values}),
+    st.dictionaries(_entry_keys, _json_values | st.sampled_from(["x", 5, 2 ** 32, -1, True, None])),
+    _json_values,
+)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.dictionaries(st.text(max_size=6), _lock_entries, max_size=4))
+def test_the_locks_notes_are_read_as_each_check_one_by_one_would(notes):
+    """read_lock checks the usual entry inline (a large deck's lock has tens of thousands); the
+    result, or the first thing named wrong, is what the field-by-field checks give."""
+    from neurodeck.lockfile import Entry, _entries, _mod, _text
+
+    def one_by_one():
+        return {_text(k): Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"]),
+                                _text(v["guid"]) if "guid" in v else None) for k, v in notes.items()}
+
+    caught = (AttributeError, KeyError, TypeError, ValueError)
+    try:
+        expected: object = one_by_one()
+    except caught as exc:
+        expected = (type(exc), str(exc))
+    try:
+        got: object = _entries(notes)
+    except caught as exc:
+        got = (type(exc), str(exc))
+    assert got == expected

@@ -150,9 +150,7 @@ def read_lock(path: Path, shown: str) -> tuple[Lock | None, list[Problem]]:
             raise ValueError(f"unknown lock format {data.get('format') if isinstance(data, dict) else data!r:.40}")
         lock = Lock(
             namespace=_text(data["namespace"]),
-            notes={_text(k): Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"]),
-                                   _text(v["guid"]) if "guid" in v else None)
-                   for k, v in data["notes"].items()},
+            notes=_entries(data["notes"]),
             notetypes={_text(k): NoteTypeEntry(_text(v["hash"]), _mod(v["mod"]), _text(v["schema"]),
                                                _frozen(v["frozen"]) if "frozen" in v else None)
                        for k, v in data["notetypes"].items()},
@@ -211,7 +209,33 @@ def _texts(value: object) -> list[str]:
     # A list only: a string or an object would be iterated as its characters or keys.
     if not isinstance(value, list):
         raise ValueError(f"expected a list of card ids, found {str(value)[:30]}")
+    if set(map(type, value)) <= {str}:  # the usual list, checked in C (a large deck's lock lists every id)
+        return list(value)
     return [_text(item) for item in value]
+
+
+_new = tuple.__new__
+
+
+def _entries(notes: Any) -> dict[str, Entry]:  # JSON
+    """The lock's notes, each checked to be {hash, mod, type[, guid]} of the right kinds.
+
+    Every build reads every entry: the usual one is checked inline and made with tuple.__new__;
+    any other goes through the checks one by one, which name the first thing wrong."""
+    out = {}
+    for key, v in notes.items():  # JSON object keys are always text
+        try:
+            digest, mod, kind = v["hash"], v["mod"], v["type"]
+            guid = v["guid"] if "guid" in v else None
+        except (KeyError, TypeError):
+            digest = guid = None
+        if (type(digest) is str and type(kind) is str and type(mod) is int and 0 <= mod <= MAX_MOD
+                and (type(guid) is str or guid is None and "guid" not in v)):
+            out[key] = _new(Entry, (digest, mod, kind, guid))
+        else:
+            out[key] = Entry(_text(v["hash"]), _mod(v["mod"]), _text(v["type"]),
+                             _text(v["guid"]) if "guid" in v else None)
+    return out
 
 
 def version_key(version: str) -> tuple[int, ...] | None:
