@@ -234,5 +234,5 @@ def _retire(card: Card, nt: CustomNoteType, values: list[str], render: Callable[
         values[0] += notice
 
 
-_slug = functools.lru_cache(maxsize=256)(slug)
-_new = tuple.__new__  # every card of a file has the same subtopic
+_slug = functools.lru_cache(maxsize=256)(slug)  # every card of a file has the same subtopic
+_new = tuple.__new__
