@@ -234,3 +234,25 @@ def test_generated_shapes_are_located_errors_or_build_packages_anki_parses_back_
         assert list(check.missing) == [] and list(check.unused) == []
     finally:
         col.close()
+
+
+_point = st.tuples(st.sampled_from([Decimal("0"), Decimal("0.5"), Decimal("0.50"), Decimal("1")]),
+                   st.sampled_from([Decimal("0.1"), Decimal("0.2"), Decimal("0.20")]))
+
+
+@settings(max_examples=600, deadline=None, derandomize=True, database=None)
+@given(st.lists(_point, min_size=1, max_size=9))
+def test_a_polygons_geometry_key_is_its_least_turn_either_way_round(points):
+    """geometry_key finds the least rotation in linear time (a 20,000-point polygon took a quarter
+    of a minute when every rotation was compared); it is still the least of all of them, forwards
+    and backwards. Few distinct values, so that points repeat and rotations tie."""
+    from neurodeck.checks.occlusion import geometry_key
+    from neurodeck.model import Location, Shape, Text
+
+    values = tuple(v for point in points for v in point)
+    where = Location(PATH, 1, 1)
+    shape = Shape("polygon", values, (where,) * len(values), Text("x", where), None, where)
+    normal = [(x.normalize(), y.normalize()) for x, y in points]
+    turns = [normal[i:] + normal[:i] for i in range(len(normal))]
+    turns += [normal[::-1][i:] + normal[::-1][:i] for i in range(len(normal))]
+    assert geometry_key(shape) == ("polygon", *min(turns))

@@ -37,10 +37,29 @@ def geometry_key(shape: Shape) -> tuple:
     if shape.kind != "polygon":
         return (shape.kind, *(value.normalize() for value in shape.values))
     points = [(x.normalize(), y.normalize()) for x, y in zip(shape.values[::2], shape.values[1::2])]
-    turns = [points[i:] + points[:i] for i in range(len(points))]
-    backwards = points[::-1]
-    turns += [backwards[i:] + backwards[:i] for i in range(len(points))]
-    return ("polygon", *min(turns))
+    return ("polygon", *min(_least_rotation(points), _least_rotation(points[::-1])))
+
+
+def _least_rotation(cycle: list[tuple[Decimal, Decimal]]) -> list[tuple[Decimal, Decimal]]:
+    """The rotation of `cycle` that sorts first, in linear time (Booth's algorithm): comparing
+    every rotation took a quarter of a minute, and gigabytes, for a polygon of 20,000 points."""
+    n = len(cycle)
+    doubled = cycle + cycle
+    failure = [-1] * (2 * n)
+    start = 0
+    for j in range(1, 2 * n):
+        i = failure[j - start - 1]
+        while i != -1 and doubled[j] != doubled[start + i + 1]:
+            if doubled[j] < doubled[start + i + 1]:
+                start = j - i - 1
+            i = failure[i]
+        if i == -1 and doubled[j] != doubled[start]:
+            if doubled[j] < doubled[start]:
+                start = j
+            failure[j - start] = -1
+        else:
+            failure[j - start] = i + 1
+    return doubled[start:start + n]
 
 
 def _outside(shape: Shape) -> list[Problem]:
