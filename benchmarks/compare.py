@@ -90,6 +90,10 @@ def peak_pss_mb(side: Side, project: str) -> float:
     return peak / 1024
 
 
+# Memory is read from /proc (proportional set sizes): Linux only.
+MEASURES_MEMORY = Path("/proc/self/smaps_rollup").exists()
+
+
 _WRITE = """
 import io, sys, time
 from pathlib import Path
@@ -169,7 +173,8 @@ def main() -> None:
             side.clean("large")
             peak = peak_pss_mb(side, "large")
             return peak, peak
-        row(f"cold build of {args.large:,} cards: peak memory", alternate(sides, 2, memory), unit="MB", cpu=False)
+        if MEASURES_MEMORY:
+            row(f"cold build of {args.large:,} cards: peak memory", alternate(sides, 2, memory), unit="MB", cpu=False)
 
     header = ("case", f"base: {args.base} (median, range)", "head (median, range)", "change (wall)", "change (CPU)")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(5)]
