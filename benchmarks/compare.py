@@ -60,7 +60,7 @@ class Side:
         """An empty cache and no previous build: what a cold build starts from."""
         root = self.projects[project]
         shutil.rmtree(self.cache, ignore_errors=True)
-        shutil.rmtree(root / ".neurodeck-cache", ignore_errors=True)  # where versions before 0.3 kept it
+        shutil.rmtree(root / ".neurodeck-cache", ignore_errors=True)  # 5f8818a and older kept it here
         shutil.rmtree(root / "dist", ignore_errors=True)
         (root / "decks" / "bench.lock").unlink(missing_ok=True)
 
